@@ -1,0 +1,206 @@
+"""The frozen training configuration and the presets that fill it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+from tfgan.errors import ConfigError
+from tfgan.losses import LOSS_FAMILIES
+from tfgan.networks import MODELS
+
+OPTIMIZERS = ("adam", "paper_sgd")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; written to ``<model_dir>/config.json``.
+
+    Attributes:
+      preset: The preset the other fields were filled from.
+      dataset: A `pipelines.open_source` spec (``digits``, ``tfds:mnist``,
+        ``folder:PATH``, ``npz:PATH``).
+      data_dir: TFDS data directory.
+      image_size: Square image side; None keeps the dataset's own.
+      channels: 1 or 3; None keeps the dataset's own.
+      model: Network family of `tfgan.networks.MODELS`.
+      loss: Loss family of `tfgan.losses.LOSS_FAMILIES`.
+      d_steps: k of Algorithm 1: D updates per G update.
+      batch_size: Images per minibatch.
+      steps: Total train steps (G updates); exclusive with `epochs`.
+      epochs: Total passes over the data (k minibatches per step).
+      latent_dim: Size of z.
+      optimizer: ``adam`` or ``paper_sgd`` (the paper's momentum SGD).
+      lr: Learning rate of both players.
+      beta_1: Adam's beta_1.
+      momentum_ramp_epochs: paper_sgd: epochs over which momentum rises
+        from 0.5 to 0.7.
+      seed: Seeds weights, noise and data order.
+      model_dir: Where checkpoints, logs, samples and exports go.
+      checkpoint_every: Save a checkpoint every this many steps (and at the
+        end).
+      keep_checkpoints: Checkpoints kept on disk.
+      log_every: Write scalars to TensorBoard every this many steps.
+      sample_every: Write a sample grid every this many steps; 0 means once
+        per epoch.
+      export: Export the generator at the end of training.
+      jit_compile: Compile the train step with XLA.
+      steps_per_execution: Train steps per call into the compiled function.
+    """
+
+    preset: str = "default"
+    dataset: str = "digits"
+    data_dir: str | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    model: str = "dcgan"
+    loss: str = "non_saturating"
+    d_steps: int = 1
+    batch_size: int = 64
+    steps: int | None = None
+    epochs: int | None = None
+    latent_dim: int = 100
+    optimizer: str = "adam"
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    momentum_ramp_epochs: int = 250
+    seed: int = 0
+    model_dir: str = "runs/default"
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    sample_every: int = 0
+    export: bool = True
+    jit_compile: bool = False
+    steps_per_execution: int = 1
+
+    def __post_init__(self):
+        errors = []
+        if self.model not in MODELS:
+            errors.append(f"--model={self.model!r} is unknown; choose one of: {', '.join(MODELS)}")
+        if self.loss not in LOSS_FAMILIES:
+            errors.append(f"--loss={self.loss!r} is unknown; choose one of: {', '.join(LOSS_FAMILIES)}")
+        if self.optimizer not in OPTIMIZERS:
+            errors.append(f"--optimizer={self.optimizer!r} is unknown; choose one of: {', '.join(OPTIMIZERS)}")
+        positive = ("d_steps", "batch_size", "latent_dim", "checkpoint_every", "keep_checkpoints", "log_every")
+        positive += ("steps_per_execution", "momentum_ramp_epochs")
+        for name in positive:
+            if getattr(self, name) < 1:
+                errors.append(f"--{name} must be a positive integer, got {getattr(self, name)}")
+        for name in ("steps", "epochs", "image_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                errors.append(f"--{name} must be a positive integer, got {value}")
+        if self.sample_every < 0:
+            errors.append(f"--sample_every must be >= 0 (0: every epoch), got {self.sample_every}")
+        if self.channels not in (None, 1, 3):
+            errors.append(f"--channels must be 1 or 3, got {self.channels}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            errors.append(f"--lr must be a positive number, got {self.lr}")
+        if not 0 <= self.beta_1 < 1:
+            errors.append(f"--beta_1 must be in [0, 1), got {self.beta_1}")
+        if self.steps is not None and self.epochs is not None:
+            errors.append("give --steps or --epochs, not both")
+        if self.steps is None and self.epochs is None:
+            errors.append("give --steps or --epochs")
+        if not self.model_dir:
+            errors.append("--model_dir must not be empty")
+        if errors:
+            raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        data = json.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# What each preset sets; the dataclass defaults fill the rest.
+PRESETS: dict[str, dict] = {
+    # The embedded digits, upsampled to 16x16 (at 8x8 the DCGAN discriminator is
+    # too shallow to teach G): recognisable digits in about 2-3 CPU minutes.
+    "default": dict(
+        dataset="digits",
+        image_size=16,
+        model="dcgan",
+        loss="non_saturating",
+        batch_size=64,
+        steps=1500,
+        optimizer="adam",
+        lr=2e-4,
+        beta_1=0.5,
+        model_dir="runs/default",
+    ),
+    # Goodfellow et al. 2014's MNIST experiment (their released code).
+    "paper_mnist": dict(
+        dataset="tfds:mnist",
+        model="mlp",
+        loss="non_saturating",
+        d_steps=1,
+        batch_size=100,
+        epochs=100,
+        latent_dim=100,
+        optimizer="paper_sgd",
+        lr=0.1,
+        momentum_ramp_epochs=250,
+        model_dir="runs/paper_mnist",
+        checkpoint_every=3000,
+    ),
+    # The TensorFlow DCGAN tutorial on MNIST.
+    "dcgan_mnist": dict(
+        dataset="tfds:mnist",
+        model="dcgan",
+        loss="non_saturating",
+        batch_size=256,
+        epochs=50,
+        optimizer="adam",
+        lr=1e-4,
+        beta_1=0.9,
+        model_dir="runs/dcgan_mnist",
+        checkpoint_every=1000,
+    ),
+}
+
+# Fields a checkpoint's variables depend on (image_size and channels as resolved
+# from the data): resuming with other values is refused.
+SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer")
+
+
+def resolve(preset: str = "default", **overrides) -> TrainConfig:
+    """Builds a config from a preset and explicitly given fields.
+
+    Args:
+      preset: A key of `PRESETS`.
+      **overrides: Field values that replace the preset's; None values are
+        ignored. Setting one of `steps`/`epochs` clears the other.
+
+    Raises:
+      ConfigError: Unknown preset or field, or invalid values.
+    """
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset={preset!r} is unknown; choose one of: {', '.join(PRESETS)}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ConfigError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+    values = dict(PRESETS[preset], preset=preset)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "steps" in given and "epochs" not in given:
+        values.pop("epochs", None)
+    if "epochs" in given and "steps" not in given:
+        values.pop("steps", None)
+    values.update(given)
+    return TrainConfig(**values)
+
+
+def incompatibilities(saved: TrainConfig, new: TrainConfig) -> list[str]:
+    """The shape-defining fields where `new` differs from a run's `saved` config."""
+    return [
+        f"--{name}: checkpoint has {getattr(saved, name)!r}, now {getattr(new, name)!r}"
+        for name in SHAPE_FIELDS
+        if getattr(saved, name) != getattr(new, name)
+    ]

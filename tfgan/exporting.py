@@ -1,0 +1,172 @@
+"""Export a trained generator as a SavedModel that TF Serving serves as it is.
+
+Layout (what TF Serving watches)::
+
+    <export_base>/<version>/saved_model.pb, variables/, metadata.json
+
+A version is written under a hidden temporary name and renamed when
+complete, so a server never sees half a model; an existing version is never
+overwritten. Signatures (batch dimension always None):
+
+- ``serving_default``: ``z`` float32 [None, latent_dim] -> ``images`` uint8
+  [None, H, W, C] in 0..255.
+- ``sample``: ``seed`` int64 [None] -> ``images``; row i is a deterministic
+  function of seed i (stateless RNG in the graph), z drawn from the
+  training distribution.
+
+The graph holds only standard TensorFlow ops: no py_function, no pickles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan.errors import TfganError
+from tfgan.fileio import atomic_write
+from tfgan.images import to_uint8
+from tfgan.networks import SQRT3
+
+METADATA_FILE = "metadata.json"
+
+
+def stateless_latent(seeds, latent_dim: int, noise: str) -> tf.Tensor:
+    """z [N, latent_dim], row i drawn from `noise` with seed ``(seeds[i], 0)``."""
+    seeds = tf.convert_to_tensor(seeds, tf.int64)
+
+    def one(seed):
+        pair = tf.stack([seed, tf.constant(0, tf.int64)])
+        if noise == "uniform":
+            return tf.random.stateless_uniform([latent_dim], pair, minval=-SQRT3, maxval=SQRT3)
+        return tf.random.stateless_normal([latent_dim], pair)
+
+    return tf.map_fn(one, seeds, fn_output_signature=tf.TensorSpec([latent_dim], tf.float32))
+
+
+class _ServableGenerator(tf.Module):
+    def __init__(self, generator, latent_dim, noise, value_range):
+        super().__init__()
+        self.generator = generator
+        self._latent_dim, self._noise, self._range = latent_dim, noise, value_range
+        self.serving_default = tf.function(
+            self._from_z, input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")]
+        )
+        self.sample = tf.function(self._from_seed, input_signature=[tf.TensorSpec([None], tf.int64, name="seed")])
+
+    def _from_z(self, z):
+        return {"images": to_uint8(self.generator(z, training=False), self._range)}
+
+    def _from_seed(self, seed):
+        return self._from_z(stateless_latent(seed, self._latent_dim, self._noise))
+
+
+def next_version(export_base: str) -> int:
+    """One more than the highest integer version directory (1 if none)."""
+    if not os.path.isdir(export_base):
+        return 1
+    versions = [int(d) for d in os.listdir(export_base) if d.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int = 0) -> None:
+    """Refuses a generator whose samples hold NaN or infinity.
+
+    Raises:
+      TfganError: If any output value is not finite.
+    """
+    z = stateless_latent(tf.range(seed, seed + n, dtype=tf.int64), latent_dim, noise)
+    out = generator(z, training=False)
+    if not bool(tf.reduce_all(tf.math.is_finite(out))):
+        raise TfganError(
+            "the generator produces NaN or infinite values; it is not exported. Resume from an earlier "
+            "checkpoint (--checkpoint=...) or lower the learning rate."
+        )
+
+
+def export_generator(generator, export_base: str, *, latent_dim: int, noise: str, value_range, metadata=None) -> str:
+    """Writes the generator as a new SavedModel version under `export_base`.
+
+    Args:
+      generator: A Keras model z -> images in `value_range`.
+      export_base: The directory TF Serving watches (versions inside).
+      latent_dim: Size of z.
+      noise: ``"uniform"`` or ``"normal"``, the training latent distribution.
+      value_range: ``(low, high)`` of the generator's output.
+      metadata: Extra JSON-serialisable facts for ``metadata.json``.
+
+    Returns:
+      The path of the new version directory.
+
+    Raises:
+      TfganError: The generator's output is not finite, or the target
+        cannot be written.
+    """
+    check_finite(generator, latent_dim, noise)
+    os.makedirs(export_base, exist_ok=True)
+    version = next_version(export_base)
+    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
+    try:
+        module = _ServableGenerator(generator, latent_dim, noise, value_range)
+        tf.saved_model.save(
+            module,
+            tmp,
+            signatures={"serving_default": module.serving_default, "sample": module.sample},
+        )
+        image_shape = [int(d) for d in generator.output_shape[1:]]
+        info = {
+            "latent_dim": latent_dim,
+            "noise": noise,
+            "image_shape": image_shape,
+            "version": version,
+            "signatures": {
+                "serving_default": {
+                    "inputs": {"z": ["float32", [None, latent_dim]]},
+                    "outputs": {"images": ["uint8", [None, *image_shape]]},
+                },
+                "sample": {
+                    "inputs": {"seed": ["int64", [None]]},
+                    "outputs": {"images": ["uint8", [None, *image_shape]]},
+                },
+            },
+            **(metadata or {}),
+        }
+        atomic_write(os.path.join(tmp, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
+        final = os.path.join(export_base, str(version))
+        if os.path.exists(final):  # another exporter won the race: never overwrite
+            raise TfganError(f"export version {final} appeared while exporting; not overwritten.")
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def load_metadata(export_dir: str) -> dict:
+    """Reads ``metadata.json`` of an export version directory."""
+    path = os.path.join(export_dir, METADATA_FILE)
+    if not os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
+        raise TfganError(f"{export_dir} is not an exported generator (no saved_model.pb in it).")
+    with open(path) as f:
+        return json.load(f)
+
+
+def latest_version(export_base: str) -> str:
+    """The highest version directory under `export_base` (or the dir itself if it is one)."""
+    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
+        return export_base
+    version = next_version(export_base) - 1
+    if version < 1:
+        raise TfganError(f"no exported version under {export_base}; run `python -m tfgan.export` first.")
+    return os.path.join(export_base, str(version))
+
+
+def sample_images(export_dir: str, seeds) -> np.ndarray:
+    """Runs the `sample` signature of an export: uint8 [len(seeds), H, W, C]."""
+    loaded = tf.saved_model.load(export_dir)
+    out = loaded.signatures["sample"](seed=tf.constant(np.asarray(seeds, np.int64)))
+    return out["images"].numpy()

@@ -1,0 +1,136 @@
+"""`GAN`: a `keras.Model` whose `train_step` plays Goodfellow et al.'s game."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tfgan import losses
+from tfgan.networks import sample_noise
+
+# Logged every step. d_real/d_fake are mean D(x) and D(G(z)); both are 1/2 at
+# the paper's equilibrium, where value = V(D, G) = -log 4.
+METRIC_NAMES = (
+    "d_loss",
+    "g_loss",
+    "d_real",
+    "d_fake",
+    "value",
+    "d_acc_real",
+    "d_acc_fake",
+    "d_grad_norm",
+    "g_grad_norm",
+)
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained by alternating updates.
+
+    `train_step` runs Algorithm 1 of Goodfellow et al. 2014 ("Generative
+    Adversarial Nets"): `d_steps` (the paper's k) discriminator updates, each
+    on its own real minibatch and fresh noise with G fixed, then one
+    generator update on fresh noise with D fixed.
+
+    The data `train_step` receives is a dict ``{"image": float32 [k, B, H, W,
+    C], "label": int32 [k, B]}`` (`pipelines.make_train_dataset` with
+    ``group=k``), images in the generator's output range.
+
+    Args:
+      generator: z [B, latent_dim] -> images [B, H, W, C].
+      discriminator: images -> logits [B, 1].
+      latent_dim: Size of z.
+      noise: Latent distribution, ``"uniform"`` or ``"normal"``.
+      d_steps: k, discriminator updates per generator update.
+      seed: Seed of the noise `keras.random.SeedGenerator`.
+    """
+
+    def __init__(self, generator, discriminator, *, latent_dim, noise="normal", d_steps=1, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if d_steps < 1:
+            raise ValueError(f"d_steps must be >= 1, got {d_steps}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.noise = noise
+        self.d_steps = d_steps
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Counts completed train steps (generator updates); checkpointed, so a
+        # resumed run knows where it is.
+        self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name="step")
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.built = True
+
+    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", **kwargs):
+        """Configures training.
+
+        Args:
+          d_optimizer: Optimizer of the discriminator.
+          g_optimizer: Optimizer of the generator.
+          loss: A loss family name of `tfgan.losses`.
+          **kwargs: Passed to `keras.Model.compile` (e.g. ``jit_compile``,
+            ``steps_per_execution``).
+        """
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_name = loss
+        self.d_loss_fn, self.g_loss_fn = losses.get_loss(loss)
+
+    def build_optimizers(self):
+        """Creates optimizer slots now, so a checkpoint can be restored into them."""
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, z, training=False):
+        return self.generator(z, training=training)
+
+    def sample_latent(self, batch_size):
+        """Fresh noise z [batch_size, latent_dim] from the model's seeded stream."""
+        return sample_noise(self.noise, (batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def train_step(self, data):
+        images = data["image"]
+        batch_size = ops.shape(images)[1]
+        # A Python loop over a fixed k: unrolled once at trace time.
+        for i in range(self.d_steps):
+            self._d_step(images[i])
+        self._g_step(batch_size)
+        self.step.assign_add(1)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def _d_step(self, real):
+        fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            loss = self.d_loss_fn(real_logits, fake_logits)
+        variables = self.discriminator.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.d_optimizer.apply(grads, variables)
+        self._track_d(loss, real_logits, fake_logits, grads)
+
+    def _g_step(self, batch_size):
+        z = self.sample_latent(batch_size)
+        with tf.GradientTape() as tape:
+            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            loss = self.g_loss_fn(fake_logits)
+        variables = self.generator.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.g_optimizer.apply(grads, variables)
+        self.trackers["g_loss"].update_state(loss)
+        self.trackers["g_grad_norm"].update_state(tf.linalg.global_norm(grads))
+
+    def _track_d(self, loss, real_logits, fake_logits, grads):
+        t = self.trackers
+        t["d_loss"].update_state(loss)
+        t["d_real"].update_state(ops.mean(ops.sigmoid(real_logits)))
+        t["d_fake"].update_state(ops.mean(ops.sigmoid(fake_logits)))
+        t["value"].update_state(losses.value_function(real_logits, fake_logits))
+        t["d_acc_real"].update_state(ops.mean(ops.cast(real_logits > 0, "float32")))
+        t["d_acc_fake"].update_state(ops.mean(ops.cast(fake_logits < 0, "float32")))
+        t["d_grad_norm"].update_state(tf.linalg.global_norm(grads))

@@ -1,0 +1,208 @@
+"""Generator and discriminator networks, looked up by name.
+
+A generator maps z [B, latent_dim] to images [B, H, W, C] in the network's
+`output_range`; a discriminator maps images to one *logit* per image (the
+sigmoid that turns it into D's probability lives in the losses, where it
+can be computed stably).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+from keras import layers, ops
+
+NOISE_KINDS = ("uniform", "normal")
+SQRT3 = math.sqrt(3.0)
+
+
+def sample_noise(kind: str, shape, seed=None):
+    """Draws latent vectors.
+
+    Args:
+      kind: ``"uniform"``: U[-sqrt 3, sqrt 3] per coordinate (unit variance),
+        the paper's MNIST code; ``"normal"``: N(0, 1), the DCGAN tutorial's.
+      shape: ``[batch, latent_dim]``.
+      seed: A `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+      float32 tensor of `shape`.
+    """
+    if kind == "uniform":
+        return keras.random.uniform(shape, -SQRT3, SQRT3, seed=seed)
+    if kind == "normal":
+        return keras.random.normal(shape, seed=seed)
+    raise ValueError(f"unknown noise {kind!r}; choose one of {NOISE_KINDS}.")
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class Maxout(layers.Layer):
+    """Maxout units (Goodfellow et al. 2013): the max over `pieces` affine maps.
+
+    Args:
+      units: Output units.
+      pieces: Affine pieces per unit.
+      kernel_initializer, kernel_constraint: As for `keras.layers.Dense`.
+    """
+
+    def __init__(self, units, pieces, kernel_initializer="glorot_uniform", kernel_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.pieces = units, pieces
+        self.dense = layers.Dense(
+            units * pieces,
+            kernel_initializer=kernel_initializer,
+            kernel_constraint=kernel_constraint,
+        )
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, x):
+        y = self.dense(x)
+        y = ops.reshape(y, (-1, self.units, self.pieces))
+        return ops.max(y, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            pieces=self.pieces,
+            kernel_initializer=keras.initializers.serialize(self.dense.kernel_initializer),
+            kernel_constraint=keras.constraints.serialize(self.dense.kernel_constraint),
+        )
+        return config
+
+
+@dataclasses.dataclass(frozen=True)
+class Networks:
+    """A generator/discriminator pair and how to feed them.
+
+    Attributes:
+      generator: z [B, latent_dim] -> images [B, H, W, C] in `output_range`.
+      discriminator: images -> logits [B, 1].
+      noise: The latent distribution (see `sample_noise`).
+      output_range: ``(low, high)`` of the generator's pixels; the pipeline
+        scales real images to the same range.
+    """
+
+    generator: keras.Model
+    discriminator: keras.Model
+    noise: str
+    output_range: tuple[float, float]
+
+
+def mlp(latent_dim: int, image_shape) -> Networks:
+    """The MNIST networks of Goodfellow et al. 2014's released code.
+
+    G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05).
+    D: maxout 240x5 -> maxout 240x5 -> sigmoid, weights U(-0.005, 0.005),
+    dropout keeping 0.8 of the inputs and 0.5 of each hidden layer, columns
+    of the maxout and output weights limited to norm 1.9365. Noise is
+    U[-sqrt 3, sqrt 3]; pixels are in [0, 1].
+    """
+    size = math.prod(image_shape)
+    g_init = keras.initializers.RandomUniform(-0.05, 0.05)
+    d_init = keras.initializers.RandomUniform(-0.005, 0.005)
+    col_norm = keras.constraints.MaxNorm(1.9365, axis=0)
+    generator = keras.Sequential(
+        [
+            keras.Input((latent_dim,)),
+            layers.Dense(1200, activation="relu", kernel_initializer=g_init),
+            layers.Dense(1200, activation="relu", kernel_initializer=g_init),
+            layers.Dense(size, activation="sigmoid", kernel_initializer=g_init, kernel_constraint=col_norm),
+            layers.Reshape(image_shape),
+        ],
+        name="generator",
+    )
+    discriminator = keras.Sequential(
+        [
+            keras.Input(image_shape),
+            layers.Flatten(),
+            layers.Dropout(0.2),
+            Maxout(240, 5, kernel_initializer=d_init, kernel_constraint=col_norm),
+            layers.Dropout(0.5),
+            Maxout(240, 5, kernel_initializer=d_init, kernel_constraint=col_norm),
+            layers.Dropout(0.5),
+            layers.Dense(1, kernel_initializer=d_init),
+        ],
+        name="discriminator",
+    )
+    return Networks(generator, discriminator, "uniform", (0.0, 1.0))
+
+
+def dcgan_upsamplings(size: int) -> tuple[int, int]:
+    """``(start, n)`` with ``size == start * 2**n``, 3 <= start <= 7, n >= 1.
+
+    Raises:
+      ValueError: If `size` has no such form (e.g. 30 or 100).
+    """
+    n, start = 0, size
+    while start > 7 and start % 2 == 0:
+        start, n = start // 2, n + 1
+    if n == 0 and start % 2 == 0 and start >= 6:
+        start, n = start // 2, 1
+    if n == 0 or not 3 <= start <= 7:
+        raise ValueError(
+            f"the dcgan model needs image_size = s * 2**n with 3 <= s <= 7 and n >= 1 "
+            f"(e.g. 8, 16, 28, 32, 64), got {size}."
+        )
+    return start, n
+
+
+def dcgan(latent_dim: int, image_shape) -> Networks:
+    """The TensorFlow DCGAN tutorial's networks, generalised in size.
+
+    At 28x28x1 this is the tutorial layer for layer. G: Dense s*s*256 ->
+    Conv2DTranspose 128 (stride 1) -> 64 (stride 2) -> ... -> C (stride 2,
+    tanh), 5x5 kernels, BatchNorm + LeakyReLU, no biases; for image_size =
+    s * 2**n there are n stride-2 layers, halving the channels each time.
+    D: n stride-2 5x5 convolutions (64, 128, ... channels) each with
+    LeakyReLU and Dropout 0.3 -> Dense 1. Noise N(0, 1); pixels in [-1, 1].
+    """
+    size, _, channels = image_shape
+    start, n = dcgan_upsamplings(size)
+    g = [
+        keras.Input((latent_dim,)),
+        layers.Dense(start * start * 256, use_bias=False),
+        layers.BatchNormalization(),
+        layers.LeakyReLU(0.3),
+        layers.Reshape((start, start, 256)),
+        layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
+        layers.BatchNormalization(),
+        layers.LeakyReLU(0.3),
+    ]
+    filters = 64
+    for _ in range(n - 1):
+        g += [
+            layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(0.3),
+        ]
+        filters = max(16, filters // 2)
+    g.append(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
+    d = [keras.Input(image_shape)]
+    for i in range(n):
+        d += [layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), layers.LeakyReLU(0.3), layers.Dropout(0.3)]
+    d += [layers.Flatten(), layers.Dense(1)]
+    generator = keras.Sequential(g, name="generator")
+    discriminator = keras.Sequential(d, name="discriminator")
+    return Networks(generator, discriminator, "normal", (-1.0, 1.0))
+
+
+MODELS = {"mlp": mlp, "dcgan": dcgan}
+
+
+def build(model: str, latent_dim: int, image_shape) -> Networks:
+    """Builds the named networks for images of `image_shape` (H, W, C).
+
+    Raises:
+      ValueError: Unknown model name or an image size the model cannot make.
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    return MODELS[model](latent_dim, tuple(image_shape))

@@ -1,0 +1,357 @@
+"""`train(config)`: one training run, from data to exported generator.
+
+A run lives in ``config.model_dir``::
+
+    config.json             the resolved config (image size/channels from the data)
+    checkpoints/            full state: G, D, both optimisers, step, noise RNG
+    logs/                   TensorBoard events (scalars, sample grids, layout)
+    samples.png             a grid of G's samples from the fixed z
+    export/generator/<v>/   the SavedModel (see `tfgan.exporting`)
+
+Running the same config again resumes from the latest checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import pipelines
+from tfgan import callbacks as cb
+from tfgan import config as config_lib
+from tfgan import exporting as export_lib
+from tfgan import networks
+from tfgan.errors import ConfigError, TfganError
+from tfgan.fileio import atomic_write
+from tfgan.gan import GAN
+from tfgan.images import make_grid, to_uint8, write_png
+from tfgan.optimizers import paper_sgd
+
+SAMPLE_GRID = 64
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What a finished `train` call produced.
+
+    Attributes:
+      config: The resolved config (as written to config.json).
+      step: Train steps completed.
+      logs: The last step's metrics (empty if no step ran in this call).
+      samples_png: Path of the final sample grid.
+      export_dir: Path of the exported SavedModel version, or None.
+    """
+
+    config: config_lib.TrainConfig
+    step: int
+    logs: dict
+    samples_png: str
+    export_dir: str | None
+
+
+@dataclasses.dataclass
+class Run:
+    """A built (and, if a checkpoint exists, restored) training state."""
+
+    config: config_lib.TrainConfig
+    nets: networks.Networks
+    gan: GAN
+    manager: tf.train.CheckpointManager
+    steps_per_epoch: int
+
+
+def paths(model_dir: str) -> dict[str, str]:
+    """Where a run keeps each of its artefacts."""
+    return {
+        "config": os.path.join(model_dir, "config.json"),
+        "checkpoints": os.path.join(model_dir, "checkpoints"),
+        "logs": os.path.join(model_dir, "logs"),
+        "samples": os.path.join(model_dir, "samples.png"),
+        "export": os.path.join(model_dir, "export", "generator"),
+    }
+
+
+def _check_writable(model_dir: str) -> None:
+    try:
+        os.makedirs(model_dir, exist_ok=True)
+        atomic_write(os.path.join(model_dir, ".write_test"), "")
+        os.remove(os.path.join(model_dir, ".write_test"))
+    except OSError as e:
+        raise TfganError(
+            f"--model_dir={model_dir} is not writable ({e.strerror or e}); choose a directory you can write to."
+        ) from e
+
+
+def load_saved_config(model_dir: str) -> config_lib.TrainConfig | None:
+    """The config.json of an existing run, or None."""
+    path = paths(model_dir)["config"]
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            return config_lib.TrainConfig.from_json(f.read())
+    except (ValueError, TypeError, ConfigError) as e:
+        raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
+
+
+def make_optimizers(config: config_lib.TrainConfig, steps_per_epoch: int):
+    """``(d_optimizer, g_optimizer)`` for the config."""
+    if config.optimizer == "paper_sgd":
+        ramp = config.momentum_ramp_epochs * steps_per_epoch
+        return paper_sgd(config.lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
+    return (
+        keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+        keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+    )
+
+
+def fixed_latent(config: config_lib.TrainConfig, noise: str, n: int = SAMPLE_GRID) -> np.ndarray:
+    """The run's fixed z for sample grids: the same on every resume."""
+    return export_lib.stateless_latent(np.arange(n) + config.seed * 1_000_000, config.latent_dim, noise).numpy()
+
+
+def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> Run:
+    """Builds networks, GAN and optimisers for `source`; restores the latest checkpoint.
+
+    Raises:
+      ConfigError: The model cannot make images of the data's shape, or the
+        run's checkpoint was made with an incompatible config.
+      TfganError: The checkpoint cannot be read.
+    """
+    keras.utils.set_random_seed(config.seed)
+    try:
+        nets = networks.build(config.model, config.latent_dim, source.info.image_shape)
+    except ValueError as e:
+        raise ConfigError(f"--model={config.model}: {e}") from e
+    gan = GAN(
+        nets.generator,
+        nets.discriminator,
+        latent_dim=config.latent_dim,
+        noise=nets.noise,
+        d_steps=config.d_steps,
+        seed=config.seed,
+    )
+    spe = pipelines.steps_per_epoch(source.info, config.batch_size, config.d_steps)
+    d_opt, g_opt = make_optimizers(config, spe)
+    gan.compile(
+        d_optimizer=d_opt,
+        g_optimizer=g_opt,
+        loss=config.loss,
+        jit_compile=config.jit_compile,
+        steps_per_execution=config.steps_per_execution,
+    )
+    gan.build_optimizers()
+    checkpoint = tf.train.Checkpoint(
+        generator=gan.generator,
+        discriminator=gan.discriminator,
+        d_optimizer=d_opt,
+        g_optimizer=g_opt,
+        step=gan.step,
+        rng=gan.seed_generator.state,
+    )
+    manager = tf.train.CheckpointManager(
+        checkpoint, paths(config.model_dir)["checkpoints"], max_to_keep=config.keep_checkpoints
+    )
+    if manager.latest_checkpoint:
+        try:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError) as e:
+            raise TfganError(
+                f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
+                f"The run in {config.model_dir} was made with another configuration or its checkpoint is "
+                f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
+            ) from e
+        log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(gan))
+    return Run(config, nets, gan, manager, spe)
+
+
+def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, int, int]]:
+    """``(initial_epoch, epochs, steps_per_epoch)`` fit calls taking `start` to `total` steps.
+
+    A resumed run can begin mid-epoch and a step budget can end mid-epoch;
+    those partial epochs get fit calls of their own so that every call's
+    epochs line up with the data's.
+    """
+    plan, s, spe = [], start, steps_per_epoch
+    if s < total and s % spe:
+        n = min(spe - s % spe, total - s)
+        plan.append((s // spe, s // spe + 1, n))
+        s += n
+    full = (total - s) // spe
+    if full:
+        plan.append((s // spe, s // spe + full, spe))
+        s += full * spe
+    if s < total:
+        plan.append((s // spe, s // spe + 1, total - s))
+    return plan
+
+
+def _resolve_against_run(config, source):
+    h, _, c = source.info.image_shape
+    config = dataclasses.replace(config, image_size=h, channels=c)
+    saved = load_saved_config(config.model_dir)
+    has_checkpoint = tf.train.latest_checkpoint(paths(config.model_dir)["checkpoints"]) is not None
+    if saved is not None and has_checkpoint:
+        problems = config_lib.incompatibilities(saved, config)
+        if problems:
+            raise ConfigError(
+                f"{config.model_dir} holds a run whose checkpoint does not fit this config:\n  "
+                + "\n  ".join(problems)
+                + "\nRun with the original flags to resume it, or pass a new --model_dir."
+            )
+    return config
+
+
+def _export(config, nets, step: int, export_base: str | None = None, **extra) -> str:
+    metadata = {
+        "model": config.model,
+        "preset": config.preset,
+        "loss": config.loss,
+        "dataset": config.dataset,
+        "step": step,
+        "value_range": list(nets.output_range),
+        **extra,
+    }
+    return export_lib.export_generator(
+        nets.generator,
+        export_base or paths(config.model_dir)["export"],
+        latent_dim=config.latent_dim,
+        noise=nets.noise,
+        value_range=nets.output_range,
+        metadata=metadata,
+    )
+
+
+def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> RunResult:
+    """Trains (or resumes) the run `config` describes, then exports G.
+
+    Args:
+      config: The run's configuration.
+      verbose: Keras progress bar mode.
+      callbacks: Extra Keras callbacks.
+
+    Returns:
+      A `RunResult`.
+
+    Raises:
+      ConfigError, TfganError, pipelines.PipelineError: With a message that
+        names the problem and the fix.
+    """
+    _check_writable(config.model_dir)
+    source = pipelines.open_source(
+        config.dataset, data_dir=config.data_dir, image_size=config.image_size, channels=config.channels
+    )
+    config = _resolve_against_run(config, source)
+    run = build_run(config, source)
+    gan, where = run.gan, paths(config.model_dir)
+    atomic_write(where["config"], config.to_json())
+
+    total = config.steps or config.epochs * run.steps_per_epoch
+    start = cb.current_step(gan)
+    writer = cb.TensorBoardWriter(
+        where["logs"],
+        fixed_latent(config, run.nets.noise),
+        run.nets.output_range,
+        log_every=config.log_every,
+        sample_every=config.sample_every,
+    )
+    all_callbacks = [cb.Checkpointer(run.manager, config.checkpoint_every), writer, *callbacks]
+    logs = {}
+    if start >= total:
+        log.info("%s is already trained to step %d of %d; nothing to train.", config.model_dir, start, total)
+    else:
+        if start:
+            log.info("resuming %s at step %d of %d", config.model_dir, start, total)
+        for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
+            ds = pipelines.make_train_dataset(
+                source,
+                config.batch_size,
+                seed=config.seed,
+                value_range=run.nets.output_range,
+                group=config.d_steps,
+                start_step=cb.current_step(gan),
+            )
+            history = gan.fit(
+                ds,
+                initial_epoch=initial_epoch,
+                epochs=epochs,
+                steps_per_epoch=n,
+                callbacks=all_callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )
+            logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+        if logs:
+            log.info("step %d: %s", cb.current_step(gan), cb.equilibrium_report(logs))
+    step = cb.current_step(gan)
+    if not run.manager.latest_checkpoint or not run.manager.latest_checkpoint.endswith(f"-{step}"):
+        run.manager.save(checkpoint_number=step)
+    grid = make_grid(to_uint8(gan.generator(writer.fixed_z, training=False), run.nets.output_range).numpy())
+    write_png(where["samples"], grid)
+    export_dir = None
+    if config.export:
+        export_dir = _export_if_new(run, step)
+    return RunResult(config, step, logs, where["samples"], export_dir)
+
+
+def _export_if_new(run: Run, step: int) -> str:
+    """Exports unless the newest export already holds this step's generator."""
+    base = paths(run.config.model_dir)["export"]
+    latest = export_lib.next_version(base) - 1
+    if latest >= 1:
+        try:
+            meta = export_lib.load_metadata(os.path.join(base, str(latest)))
+            if meta.get("step") == step:
+                log.info("export %s/%d already holds step %d", base, latest, step)
+                return os.path.join(base, str(latest))
+        except (TfganError, OSError, ValueError):
+            pass
+    path = _export(run.config, run.nets, step)
+    log.info("exported the generator to %s", path)
+    return path
+
+
+def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export_base: str | None = None) -> str:
+    """Exports the generator of a run directory's checkpoint as a new version.
+
+    Args:
+      model_dir: A training run (with config.json and checkpoints/).
+      checkpoint: A checkpoint prefix (e.g. ``.../checkpoints/ckpt-500``);
+        default: the latest.
+      export_base: Where versions go; default ``<model_dir>/export/generator``.
+
+    Returns:
+      The new version directory.
+
+    Raises:
+      TfganError: No run, no checkpoint, or an unreadable one; nothing is
+        written then.
+    """
+    config = load_saved_config(model_dir)
+    if config is None:
+        raise TfganError(
+            f"{model_dir} has no config.json: it is not a tfgan run. Train one with python -m tfgan.train."
+        )
+    checkpoint = checkpoint or tf.train.latest_checkpoint(paths(model_dir)["checkpoints"])
+    if checkpoint is None:
+        raise TfganError(
+            f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
+        )
+    shape = (config.image_size, config.image_size, config.channels)
+    nets = networks.build(config.model, config.latent_dim, shape)
+    step = tf.Variable(0, dtype=tf.int64)
+    try:
+        status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
+        status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
+    except (tf.errors.OpError, ValueError, AssertionError) as e:
+        raise TfganError(
+            f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
+            f"another model; pass --checkpoint= an intact one (see {paths(model_dir)['checkpoints']})."
+        ) from e
+    return _export(config, nets, int(step.numpy()), export_base, checkpoint=checkpoint)
