@@ -108,6 +108,8 @@ def load_npz(path: str, *, split: str = "train", image_size=None, channels=None)
     name = f"npz:{path}"
     if not os.path.isfile(path):
         raise PipelineError(f"{name}: no such file. Pass --dataset=npz:/path/to/file.npz.")
+    if not zipfile.is_zipfile(path):  # else numpy would take it for a pickle
+        raise PipelineError(f"{name}: not a readable .npz file (not a zip archive). Save it with numpy.savez.")
     key_x, key_y = ("x", "y") if split == "train" else (f"x_{split}", f"y_{split}")
     try:
         with np.load(path, allow_pickle=False) as data:

@@ -1,0 +1,74 @@
+import keras
+import numpy as np
+import pytest
+
+from tfgan import networks
+
+
+@pytest.mark.parametrize(
+    "model,shape",
+    [
+        ("mlp", (8, 8, 1)),
+        ("mlp", (28, 28, 1)),
+        ("dcgan", (8, 8, 1)),
+        ("dcgan", (16, 16, 3)),
+        ("dcgan", (28, 28, 1)),
+        ("dcgan", (32, 32, 3)),
+    ],
+)
+def test_output_shapes_and_ranges(model, shape):
+    nets = networks.build(model, 10, shape)
+    z = networks.sample_noise(nets.noise, (3, 10), seed=0)
+    images = keras.ops.convert_to_numpy(nets.generator(z, training=False))
+    assert images.shape == (3, *shape)
+    low, high = nets.output_range
+    assert images.min() >= low and images.max() <= high
+    logits = keras.ops.convert_to_numpy(nets.discriminator(images, training=False))
+    assert logits.shape == (3, 1) and np.all(np.isfinite(logits))
+
+
+def test_mlp_matches_the_papers_networks():
+    nets = networks.build("mlp", 100, (28, 28, 1))
+    dense = [layer for layer in nets.generator.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [1200, 1200, 784]
+    assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "sigmoid"]
+    maxouts = [layer for layer in nets.discriminator.layers if isinstance(layer, networks.Maxout)]
+    assert [(m.units, m.pieces) for m in maxouts] == [(240, 5), (240, 5)]
+    rates = [layer.rate for layer in nets.discriminator.layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates == pytest.approx([0.2, 0.5, 0.5])  # keep 0.8 of the input, 0.5 of hidden units
+    assert nets.noise == "uniform" and nets.output_range == (0.0, 1.0)
+
+
+def test_dcgan_at_28_is_the_tutorial_model():
+    nets = networks.build("dcgan", 100, (28, 28, 1))
+    g = nets.generator
+    assert g.count_params() == 2_330_944  # the TF DCGAN tutorial's generator
+    assert nets.discriminator.count_params() == 212_865  # and its discriminator
+    assert nets.noise == "normal" and nets.output_range == (-1.0, 1.0)
+
+
+def test_maxout_is_max_over_pieces():
+    layer = networks.Maxout(3, 2)
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    y = keras.ops.convert_to_numpy(layer(x))
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in layer.dense.weights)
+    expected = (x @ kernel + bias).reshape(4, 3, 2).max(axis=-1)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "size,expected", [(8, (4, 1)), (16, (4, 2)), (28, (7, 2)), (32, (4, 3)), (64, (4, 4)), (12, (6, 1))]
+)
+def test_dcgan_sizes(size, expected):
+    assert networks.dcgan_upsamplings(size) == expected
+
+
+@pytest.mark.parametrize("size", [4, 30, 100])
+def test_dcgan_refuses_sizes_it_cannot_make(size):
+    with pytest.raises(ValueError, match="image_size"):
+        networks.build("dcgan", 10, (size, size, 1))
+
+
+def test_unknown_model():
+    with pytest.raises(ValueError, match="mlp, dcgan"):
+        networks.build("resnet9", 10, (8, 8, 1))
