@@ -100,11 +100,15 @@ class TensorBoardWriter(keras.callbacks.Callback):
         self.value_range = value_range
         self.log_every, self.sample_every = log_every, sample_every
         self.last_logs = {}
+        self._written = {"scalars": None, "images": None}  # last step of each, never written twice
 
     def on_train_begin(self, logs=None):
         _write_layout(self.writer)
 
     def _scalars(self, step, logs):
+        if self._written["scalars"] == step:
+            return
+        self._written["scalars"] = step
         with self.writer.as_default(step=step):
             for name, value in logs.items():
                 tf.summary.scalar(name, float(value))
@@ -116,6 +120,9 @@ class TensorBoardWriter(keras.callbacks.Callback):
         return make_grid(to_uint8(images, self.value_range).numpy())
 
     def _images(self, step):
+        if self._written["images"] == step:
+            return
+        self._written["images"] = step
         with self.writer.as_default(step=step):
             tf.summary.image("samples", self.sample_grid()[None], step=step)
             if self.last_logs:

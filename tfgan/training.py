@@ -33,6 +33,9 @@ from tfgan.images import make_grid, to_uint8, write_png
 from tfgan.optimizers import paper_sgd
 
 SAMPLE_GRID = 64
+# What restoring a damaged or mismatched checkpoint raises (a truncated data
+# file surfaces as IndexError from the reader).
+_RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError)
 log = logging.getLogger(__name__)
 
 
@@ -161,7 +164,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
     if manager.latest_checkpoint:
         try:
             checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError) as e:
+        except _RESTORE_ERRORS as e:
             raise TfganError(
                 f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
                 f"The run in {config.model_dir} was made with another configuration or its checkpoint is "
@@ -349,7 +352,7 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
     try:
         status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
-    except (tf.errors.OpError, ValueError, AssertionError) as e:
+    except _RESTORE_ERRORS as e:
         raise TfganError(
             f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
             f"another model; pass --checkpoint= an intact one (see {paths(model_dir)['checkpoints']})."
