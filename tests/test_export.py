@@ -146,6 +146,11 @@ def test_rest_json_requests_are_accepted(run):
 
 
 def test_metadata_next_to_the_savedmodel(run):
+    import stat
+
+    # Readable by a server running as another user (temp files start as 0600).
+    assert stat.S_IMODE(os.stat(run.export_dir).st_mode) & 0o055 == 0o055
+    assert stat.S_IMODE(os.stat(os.path.join(run.export_dir, "metadata.json")).st_mode) & 0o044 == 0o044
     meta = exporting.load_metadata(run.export_dir)
     assert meta["latent_dim"] == LATENT and meta["image_shape"] == [8, 8, 1] and meta["step"] == 2
     assert meta["model"] == "dcgan" and meta["dataset"] == "digits" and meta["noise"] == "normal"

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan.errors import TfganError
-from tfgan.fileio import atomic_write
+from tfgan.fileio import atomic_write, publish_mode
 from tfgan.images import to_uint8
 from tfgan.networks import SQRT3
 
@@ -139,6 +139,7 @@ def export_generator(generator, export_base: str, *, latent_dim: int, noise: str
         final = os.path.join(export_base, str(version))
         if os.path.exists(final):  # another exporter won the race: never overwrite
             raise TfganError(f"export version {final} appeared while exporting; not overwritten.")
+        publish_mode(tmp, directory=True)
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
