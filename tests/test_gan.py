@@ -11,11 +11,12 @@ from tfgan.optimizers import ExponentialDecayFloor, paper_sgd
 SHAPE = (8, 8, 1)
 
 
-def make_gan(d_steps=1, model="dcgan", seed=0, loss="non_saturating"):
+def make_gan(d_steps=1, model="dcgan", seed=0, loss="non_saturating", cls=GAN):
     keras.utils.set_random_seed(seed)
     nets = networks.build(model, 16, SHAPE)
-    gan = GAN(nets.generator, nets.discriminator, latent_dim=16, noise=nets.noise, d_steps=d_steps, seed=seed)
+    gan = cls(nets.generator, nets.discriminator, latent_dim=16, noise=nets.noise, d_steps=d_steps, seed=seed)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3), loss=loss)
+    # As training does: lazily built slots would add a variable-lifting trace.
     gan.build_optimizers()
     return gan
 
@@ -66,10 +67,7 @@ class RecordingGAN(GAN):
 
 
 def test_k_d_steps_use_k_distinct_minibatches_then_one_g_step():
-    keras.utils.set_random_seed(0)
-    nets = networks.build("dcgan", 16, SHAPE)
-    gan = RecordingGAN(nets.generator, nets.discriminator, latent_dim=16, noise="normal", d_steps=3, seed=0)
-    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
+    gan = make_gan(d_steps=3, cls=RecordingGAN)
     gan.seen, gan.order = [], []
     source = pipelines.open_source("digits")
     element = next(iter(pipelines.make_train_dataset(source, 8, seed=0, group=3)))
@@ -92,11 +90,7 @@ class CountingGAN(GAN):
 
 
 def test_fit_traces_the_k_step_once():
-    keras.utils.set_random_seed(0)
-    nets = networks.build("dcgan", 16, SHAPE)
-    gan = CountingGAN(nets.generator, nets.discriminator, latent_dim=16, noise="normal", d_steps=2, seed=0)
-    gan.compile(d_optimizer=keras.optimizers.Adam(1e-3), g_optimizer=keras.optimizers.Adam(1e-3))
-    gan.build_optimizers()  # as training does; lazily built slots would add a variable-lifting trace
+    gan = make_gan(d_steps=2, cls=CountingGAN)
     ds = pipelines.make_train_dataset(pipelines.open_source("digits"), 8, seed=0, group=2)
     history = gan.fit(ds, steps_per_epoch=3, epochs=2, verbose=0, shuffle=False)
     assert CountingGAN.traces == 1
