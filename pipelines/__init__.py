@@ -18,6 +18,7 @@ from pipelines.base import (
     PipelineError,
     SourceInfo,
     make_train_dataset,
+    mean_image,
     steps_per_epoch,
 )
 from pipelines.digits import load_digits
@@ -79,6 +80,7 @@ __all__ = [
     "load_digits",
     "load_npz",
     "make_train_dataset",
+    "mean_image",
     "open_source",
     "steps_per_epoch",
 ]

@@ -169,3 +169,14 @@ def batches_per_epoch(info: SourceInfo, batch_size: int) -> int:
 def steps_per_epoch(info: SourceInfo, batch_size: int, group: int) -> int:
     """Training elements (groups of minibatches) in one pass, at least 1."""
     return max(1, math.floor(batches_per_epoch(info, batch_size) / group))
+
+
+def mean_image(source: ImageSource, batch_size: int = 1000):
+    """The mean image of a source, float64 [H, W, C] in [0, 1] (one pass)."""
+    import numpy as np
+
+    total, count = 0.0, 0
+    for batch in source.examples().batch(batch_size).as_numpy_iterator():
+        total = total + batch["image"].astype(np.float64).sum(axis=0)
+        count += len(batch["image"])
+    return total / (255.0 * count)

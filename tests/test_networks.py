@@ -39,6 +39,16 @@ def test_mlp_matches_the_papers_networks():
     assert nets.noise == "uniform" and nets.output_range == (0.0, 1.0)
 
 
+def test_mlp_output_bias_starts_at_the_data_marginals():
+    mean = np.linspace(0.0, 1.0, 64).reshape(8, 8, 1)
+    nets = networks.build("mlp", 10, (8, 8, 1), pixel_mean=mean)
+    bias = keras.ops.convert_to_numpy(nets.generator.layers[2].bias)
+    p = np.clip(mean.ravel(), 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(bias, np.log(p / (1 - p)), rtol=1e-5)
+    # dcgan has no such bias and ignores the mean.
+    assert networks.build("dcgan", 10, (8, 8, 1), pixel_mean=mean).generator.count_params() > 0
+
+
 def test_dcgan_at_28_is_the_tutorial_model():
     nets = networks.build("dcgan", 100, (28, 28, 1))
     g = nets.generator

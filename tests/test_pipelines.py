@@ -53,6 +53,13 @@ def test_each_epoch_is_a_new_permutation_of_all_examples():
     assert not np.array_equal(epoch1, epoch2)
 
 
+def test_mean_image():
+    x = np.stack([np.zeros((4, 4), np.uint8), np.full((4, 4), 255, np.uint8), np.full((4, 4), 255, np.uint8)])
+    mean = pipelines.mean_image(pipelines.ArraySource(x), batch_size=2)
+    assert mean.shape == (4, 4, 1)
+    np.testing.assert_allclose(mean, 2 / 3)
+
+
 def test_batch_larger_than_dataset():
     with pytest.raises(PipelineError, match="larger than the dataset.*1500"):
         pipelines.make_train_dataset(pipelines.open_source("digits"), 5000, seed=0)

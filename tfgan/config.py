@@ -22,6 +22,8 @@ class TrainConfig:
       dataset: A `pipelines.open_source` spec (``digits``, ``tfds:mnist``,
         ``folder:PATH``, ``npz:PATH``).
       data_dir: TFDS data directory.
+      split: The split to train on: ``train`` (or ``test``) for every
+        source, any TFDS split string (e.g. ``train[:50000]``) for TFDS.
       image_size: Square image side; None keeps the dataset's own.
       channels: 1 or 3; None keeps the dataset's own.
       model: Network family of `tfgan.networks.MODELS`.
@@ -32,7 +34,8 @@ class TrainConfig:
       epochs: Total passes over the data (k minibatches per step).
       latent_dim: Size of z.
       optimizer: ``adam`` or ``paper_sgd`` (the paper's momentum SGD).
-      lr: Learning rate of both players.
+      lr: Learning rate of both players (of G only when `d_lr` is set).
+      d_lr: D's learning rate; None uses `lr`.
       beta_1: Adam's beta_1.
       momentum_ramp_epochs: paper_sgd: epochs over which momentum rises
         from 0.5 to 0.7.
@@ -52,6 +55,7 @@ class TrainConfig:
     preset: str = "default"
     dataset: str = "digits"
     data_dir: str | None = None
+    split: str = "train"
     image_size: int | None = None
     channels: int | None = None
     model: str = "dcgan"
@@ -63,6 +67,7 @@ class TrainConfig:
     latent_dim: int = 100
     optimizer: str = "adam"
     lr: float = 2e-4
+    d_lr: float | None = None
     beta_1: float = 0.5
     momentum_ramp_epochs: int = 250
     seed: int = 0
@@ -98,6 +103,8 @@ class TrainConfig:
             errors.append(f"--channels must be 1 or 3, got {self.channels}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             errors.append(f"--lr must be a positive number, got {self.lr}")
+        if self.d_lr is not None and not (math.isfinite(self.d_lr) and self.d_lr > 0):
+            errors.append(f"--d_lr must be a positive number, got {self.d_lr}")
         if not 0 <= self.beta_1 < 1:
             errors.append(f"--beta_1 must be in [0, 1), got {self.beta_1}")
         if self.steps is not None and self.epochs is not None:
@@ -135,9 +142,14 @@ PRESETS: dict[str, dict] = {
         beta_1=0.5,
         model_dir="runs/default",
     ),
-    # Goodfellow et al. 2014's MNIST experiment (their released code).
+    # Goodfellow et al. 2014's MNIST experiment, as their released mnist.yaml:
+    # the first 50,000 training images (the last 10,000 validate the Parzen
+    # window), and D's objective halved (d_obj = 0.5 * (...)), which for SGD
+    # is D's learning rate halved.
     "paper_mnist": dict(
         dataset="tfds:mnist",
+        split="train[:50000]",
+        d_lr=0.05,
         model="mlp",
         loss="non_saturating",
         d_steps=1,

@@ -12,6 +12,7 @@ import dataclasses
 import math
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 NOISE_KINDS = ("uniform", "normal")
@@ -96,25 +97,34 @@ class Networks:
     output_range: tuple[float, float]
 
 
-def mlp(latent_dim: int, image_shape) -> Networks:
-    """The MNIST networks of Goodfellow et al. 2014's released code.
+def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
+    """The MNIST networks of Goodfellow et al. 2014's released code (mnist.yaml).
 
-    G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05).
-    D: maxout 240x5 -> maxout 240x5 -> sigmoid, weights U(-0.005, 0.005),
-    dropout keeping 0.8 of the inputs and 0.5 of each hidden layer, columns
-    of the maxout and output weights limited to norm 1.9365. Noise is
-    U[-sqrt 3, sqrt 3]; pixels are in [0, 1].
+    G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05), the
+    sigmoid's bias set so that G's initial output is the data's mean image
+    (``init_sigmoid_bias_from_marginals``). D: maxout 240x5 -> maxout 240x5
+    -> sigmoid, weights U(-0.005, 0.005), dropout keeping 0.8 of the inputs
+    and 0.5 of each hidden layer. Noise U[-sqrt 3, sqrt 3]; pixels in [0, 1].
+
+    Args:
+      latent_dim: Size of z.
+      image_shape: ``(H, W, C)``.
+      pixel_mean: Optional mean image [H, W, C] of the data in [0, 1];
+        without it the output bias starts at 0.
     """
     size = math.prod(image_shape)
     g_init = keras.initializers.RandomUniform(-0.05, 0.05)
     d_init = keras.initializers.RandomUniform(-0.005, 0.005)
-    col_norm = keras.constraints.MaxNorm(1.9365, axis=0)
+    bias_init = "zeros"
+    if pixel_mean is not None:
+        p = np.clip(np.asarray(pixel_mean, np.float64).reshape(size), 1e-3, 1 - 1e-3)
+        bias_init = keras.initializers.Constant(np.log(p / (1 - p)).astype(np.float32))
     generator = keras.Sequential(
         [
             keras.Input((latent_dim,)),
             layers.Dense(1200, activation="relu", kernel_initializer=g_init),
             layers.Dense(1200, activation="relu", kernel_initializer=g_init),
-            layers.Dense(size, activation="sigmoid", kernel_initializer=g_init, kernel_constraint=col_norm),
+            layers.Dense(size, activation="sigmoid", kernel_initializer=g_init, bias_initializer=bias_init),
             layers.Reshape(image_shape),
         ],
         name="generator",
@@ -124,9 +134,9 @@ def mlp(latent_dim: int, image_shape) -> Networks:
             keras.Input(image_shape),
             layers.Flatten(),
             layers.Dropout(0.2),
-            Maxout(240, 5, kernel_initializer=d_init, kernel_constraint=col_norm),
+            Maxout(240, 5, kernel_initializer=d_init),
             layers.Dropout(0.5),
-            Maxout(240, 5, kernel_initializer=d_init, kernel_constraint=col_norm),
+            Maxout(240, 5, kernel_initializer=d_init),
             layers.Dropout(0.5),
             layers.Dense(1, kernel_initializer=d_init),
         ],
@@ -197,12 +207,22 @@ def dcgan(latent_dim: int, image_shape) -> Networks:
 MODELS = {"mlp": mlp, "dcgan": dcgan}
 
 
-def build(model: str, latent_dim: int, image_shape) -> Networks:
+# Models whose initialisation uses the data's mean image.
+USES_PIXEL_MEAN = ("mlp",)
+
+
+def build(model: str, latent_dim: int, image_shape, pixel_mean=None) -> Networks:
     """Builds the named networks for images of `image_shape` (H, W, C).
+
+    Args:
+      pixel_mean: The data's mean image in [0, 1], used by models in
+        `USES_PIXEL_MEAN` to initialise their output bias.
 
     Raises:
       ValueError: Unknown model name or an image size the model cannot make.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    if model in USES_PIXEL_MEAN:
+        return MODELS[model](latent_dim, tuple(image_shape), pixel_mean=pixel_mean)
     return MODELS[model](latent_dim, tuple(image_shape))

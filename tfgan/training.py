@@ -105,11 +105,12 @@ def load_saved_config(model_dir: str) -> config_lib.TrainConfig | None:
 
 def make_optimizers(config: config_lib.TrainConfig, steps_per_epoch: int):
     """``(d_optimizer, g_optimizer)`` for the config."""
+    d_lr = config.d_lr or config.lr
     if config.optimizer == "paper_sgd":
         ramp = config.momentum_ramp_epochs * steps_per_epoch
-        return paper_sgd(config.lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
+        return paper_sgd(d_lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
     return (
-        keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+        keras.optimizers.Adam(d_lr, beta_1=config.beta_1),
         keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
     )
 
@@ -128,8 +129,12 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
       TfganError: The checkpoint cannot be read.
     """
     keras.utils.set_random_seed(config.seed)
+    checkpoints = paths(config.model_dir)["checkpoints"]
+    pixel_mean = None
+    if config.model in networks.USES_PIXEL_MEAN and not tf.train.latest_checkpoint(checkpoints):
+        pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     try:
-        nets = networks.build(config.model, config.latent_dim, source.info.image_shape)
+        nets = networks.build(config.model, config.latent_dim, source.info.image_shape, pixel_mean=pixel_mean)
     except ValueError as e:
         raise ConfigError(f"--model={config.model}: {e}") from e
     gan = GAN(
@@ -158,9 +163,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         step=gan.step,
         rng=gan.seed_generator.state,
     )
-    manager = tf.train.CheckpointManager(
-        checkpoint, paths(config.model_dir)["checkpoints"], max_to_keep=config.keep_checkpoints
-    )
+    manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
         try:
             checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
@@ -248,7 +251,8 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     """
     _check_writable(config.model_dir)
     source = pipelines.open_source(
-        config.dataset, data_dir=config.data_dir, image_size=config.image_size, channels=config.channels
+        config.dataset, data_dir=config.data_dir, split=config.split, image_size=config.image_size,
+        channels=config.channels,
     )
     config = _resolve_against_run(config, source)
     run = build_run(config, source)
