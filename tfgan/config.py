@@ -74,7 +74,7 @@ class TrainConfig:
     model_dir: str = "runs/default"
     checkpoint_every: int = 500
     keep_checkpoints: int = 3
-    log_every: int = 10
+    log_every: int = 1
     sample_every: int = 0
     export: bool = True
     jit_compile: bool = False
