@@ -80,7 +80,9 @@ def make_generator_model():
     model.add(keras.layers.Conv2DTranspose(64, (5, 5), strides=(2, 2), padding="same", use_bias=False))
     model.add(keras.layers.BatchNormalization())
     model.add(keras.layers.LeakyReLU())
-    model.add(keras.layers.Conv2DTranspose(1, (5, 5), strides=(2, 2), padding="same", use_bias=False, activation="tanh"))
+    model.add(
+        keras.layers.Conv2DTranspose(1, (5, 5), strides=(2, 2), padding="same", use_bias=False, activation="tanh")
+    )
     return model
 
 
@@ -123,8 +125,10 @@ def plain_loop(generator, discriminator, batch_size):
             disc_loss = discriminator_loss(real_output, fake_output)
         gradients_of_generator = gen_tape.gradient(gen_loss, generator.trainable_variables)
         gradients_of_discriminator = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
-        generator_optimizer.apply_gradients(zip(gradients_of_generator, generator.trainable_variables))
-        discriminator_optimizer.apply_gradients(zip(gradients_of_discriminator, discriminator.trainable_variables))
+        generator_optimizer.apply_gradients(zip(gradients_of_generator, generator.trainable_variables, strict=True))
+        discriminator_optimizer.apply_gradients(
+            zip(gradients_of_discriminator, discriminator.trainable_variables, strict=True)
+        )
 
     return train_step
 
@@ -194,7 +198,7 @@ def compare(runners, steps, repeats, warmup):
 
 def median_ratio(a, b):
     """Median of the per-block ratios a/b (same block, same load)."""
-    return statistics.median(x / y for x, y in zip(a, b))
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def graph_flops(concrete_function):
@@ -297,10 +301,9 @@ def config_for(model, batch_size, model_dir, **overrides):
 LEVERS = {
     # name: (config overrides, fuse)
     "plain (no XLA, two D passes, spe=1)": (dict(jit_compile=False, steps_per_execution=1), False),
-    "+ fused D pass": (dict(jit_compile=False, steps_per_execution=1), True),
-    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), False),
-    "+ XLA + fused D": (dict(jit_compile=True, steps_per_execution=1), True),
-    "+ XLA + fused D + steps_per_execution=4": (dict(jit_compile=True, steps_per_execution=4), True),
+    "+ fused D pass (default)": (dict(jit_compile=False, steps_per_execution=1), True),
+    "+ fused D + steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True),
+    "+ fused D + XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True),
 }
 
 
@@ -318,12 +321,16 @@ def main():
     parser.add_argument("--mixed_precision", action="store_true", help="tfgan with the mixed_float16 policy.")
     parser.add_argument("--jit_compile", type=int, default=None, help="Override the config default (0/1).")
     parser.add_argument("--steps_per_execution", type=int, default=None)
+    parser.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (0: TF's default).")
+    parser.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (0: TF's default).")
     args = parser.parse_args()
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
 
     keras.utils.set_random_seed(0)
     tmp = tempfile.mkdtemp(prefix="tfgan_bench_")
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; TF {tf.__version__}, Keras {keras.__version__}")
-    print(f"load average before: {'%.2f %.2f %.2f' % load_average()}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_average())}")
     overrides = {}
     if args.jit_compile is not None:
         overrides["jit_compile"] = bool(args.jit_compile)
@@ -335,7 +342,7 @@ def main():
     print(
         f"tfgan config: jit_compile={defaults.jit_compile} steps_per_execution={defaults.steps_per_execution} "
         f"batch={args.batch_size} k=1 loss=non_saturating Adam(1e-4); steps/block={args.steps} "
-        f"repeats={args.repeats}"
+        f"repeats={args.repeats} threads inter={args.inter_op} intra={args.intra_op} (0: default)"
     )
     peak = matmul_peak()
     print(f"dense f32 matmul peak (1024^2 and 2048^2 chains, best of 5): {peak:.1f} GFLOP/s")
@@ -413,7 +420,7 @@ def main():
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS: {rss:.0f} MiB")
-    print(f"load average after: {'%.2f %.2f %.2f' % load_average()}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in load_average())}")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def test_fused_discriminator_pass_gives_the_same_loss_and_gradients(model):
     np.testing.assert_allclose(f1, f0, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(l1, l0, rtol=1e-5)
     assert len(g0) == len(g1) > 0
-    for a, b in zip(g0, g1):
+    for a, b in zip(g0, g1, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
     # Not vacuous: the two halves really are different images with different logits.
     assert not np.allclose(r0, f0)
@@ -81,11 +81,11 @@ def test_fast_train_step_equals_plain_train_step(model, k):
     assert logs[0].keys() == logs[1].keys()
     for name in logs[0]:
         np.testing.assert_allclose(logs[1][name], logs[0][name], rtol=1e-4, atol=1e-6, err_msg=name)
-    for a, b in zip(plain.discriminator.get_weights(), fused.discriminator.get_weights()):
+    for a, b in zip(plain.discriminator.get_weights(), fused.discriminator.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
-    for a, b in zip(plain.generator.get_weights(), fused.generator.get_weights()):
+    for a, b in zip(plain.generator.get_weights(), fused.generator.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
-    assert any(not np.allclose(a, b) for a, b in zip(before, fused.discriminator.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(before, fused.discriminator.get_weights(), strict=True))
 
 
 def test_fusion_is_automatic_only_without_batchnorm():

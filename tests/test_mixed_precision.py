@@ -50,7 +50,7 @@ def _weights(model):
 
 
 def _changed(before, model):
-    return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
 def test_mixed_networks_compute_in_float16_with_float32_ends():
@@ -75,7 +75,7 @@ def test_loss_scaling_changes_nothing_when_gradients_are_finite():
     logs = [{k: float(v) for k, v in tf.function(g.train_step)(data).items()} for g in (plain, scaled)]
     for name in logs[0]:
         np.testing.assert_allclose(logs[1][name], logs[0][name], rtol=1e-5, atol=1e-7, err_msg=name)
-    for a, b in zip(plain.get_weights(), scaled.get_weights()):
+    for a, b in zip(plain.get_weights(), scaled.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
     assert float(scaled.d_optimizer.dynamic_scale) == float(scaled.g_optimizer.dynamic_scale) == 2.0**15
 
