@@ -22,12 +22,12 @@ less):
     see the D that was just updated, as the paper's Algorithm 1 says.
   * mlp: tfgan's ``mlp`` networks against an equally plain loop (two tapes
     in one ``tf.function``, Adam(1e-4) for both in both).
-- GFLOP/s: floating-point operations of one tfgan train step as TensorFlow's
-  cost model counts them (``tf.compat.v1.profiler`` float_operation on the
-  traced, un-jitted step graph: convolutions, their two backprops, matmuls,
-  element-wise ops), divided by the measured step time; and that as a fraction
-  of the dense float32 matmul peak (chained 1024^2 and 2048^2 ``tf.matmul``s, best of 5)
-  measured in this run.
+- GFLOP/s: floating-point operations of one train step by TensorFlow's
+  registered op costs (those ``tf.compat.v1.profiler`` reports), summed over
+  the ops the un-jitted step graph actually runs (see `graph_flops`),
+  divided by the measured step time; also for the plain loop; and as a
+  fraction of the dense float32 matmul peak (chained 1024^2 and 2048^2
+  ``tf.matmul``s, best of 5) measured in this run.
 - Peak RSS of this process (``ru_maxrss``).
 - Pipelines: images/s of `pipelines.make_train_dataset` for ``tfds:mnist``
   (``--data_dir``; generated digits-like arrays when it is absent) and for a
