@@ -50,6 +50,9 @@ class TrainConfig:
       export: Export the generator at the end of training.
       jit_compile: Compile the train step with XLA.
       steps_per_execution: Train steps per call into the compiled function.
+      mixed_precision: float16 compute with float32 variables, logits and
+        losses, and dynamic loss scaling for both optimisers (see
+        `tfgan.precision`); for GPUs, slow on CPUs.
     """
 
     preset: str = "default"
@@ -79,6 +82,7 @@ class TrainConfig:
     export: bool = True
     jit_compile: bool = False
     steps_per_execution: int = 1
+    mixed_precision: bool = False
 
     def __post_init__(self):
         errors = []
@@ -179,7 +183,7 @@ PRESETS: dict[str, dict] = {
 
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
 # from the data): resuming with other values is refused.
-SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer")
+SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:

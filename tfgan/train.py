@@ -44,6 +44,7 @@ flags.DEFINE_integer("sample_every", None, "TensorBoard sample grid every N step
 flags.DEFINE_bool("export", None, "Export the generator as a SavedModel at the end.")
 flags.DEFINE_bool("jit_compile", None, "Compile the train step with XLA.")
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the compiled function.")
+flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")
 
 
 def config_from_flags() -> config_lib.TrainConfig:

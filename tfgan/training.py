@@ -25,7 +25,7 @@ import pipelines
 from tfgan import callbacks as cb
 from tfgan import config as config_lib
 from tfgan import exporting as export_lib
-from tfgan import networks
+from tfgan import networks, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.fileio import atomic_write
 from tfgan.gan import GAN
@@ -137,6 +137,9 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         nets = networks.build(config.model, config.latent_dim, source.info.image_shape, pixel_mean=pixel_mean)
     except ValueError as e:
         raise ConfigError(f"--model={config.model}: {e}") from e
+    if config.mixed_precision:
+        precision.use_mixed_precision(nets.generator)
+        precision.use_mixed_precision(nets.discriminator)
     gan = GAN(
         nets.generator,
         nets.discriminator,
@@ -147,6 +150,8 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
     )
     spe = pipelines.steps_per_epoch(source.info, config.batch_size, config.d_steps)
     d_opt, g_opt = make_optimizers(config, spe)
+    if config.mixed_precision:
+        d_opt, g_opt = precision.loss_scaled(d_opt), precision.loss_scaled(g_opt)
     gan.compile(
         d_optimizer=d_opt,
         g_optimizer=g_opt,

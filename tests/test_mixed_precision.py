@@ -1,0 +1,123 @@
+"""--mixed_precision: float16 compute, float32 logits/losses, loss scaling for both players."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests._util import tiny_config
+from tfgan import networks, precision
+from tfgan.errors import ConfigError
+from tfgan.gan import GAN
+
+SHAPE = (6, 6, 1)
+LATENT = 4
+BATCH = 8
+
+
+def _data(seed=0):
+    x = np.random.default_rng(seed).uniform(0.0, 1.0, (1, BATCH, *SHAPE)).astype(np.float32)
+    return {"image": tf.constant(x), "label": tf.zeros((1, BATCH), tf.int32)}
+
+
+def _gan(mixed, scaled=True, nets_like=None, growth=2000):
+    nets = networks.build("mlp", LATENT, SHAPE)
+    if nets_like is not None:
+        nets.generator.set_weights(nets_like.generator.get_weights())
+        nets.discriminator.set_weights(nets_like.discriminator.get_weights())
+    for layer in nets.discriminator.layers:  # same masks for both players' passes in every GAN
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    if mixed:
+        precision.use_mixed_precision(nets.generator)
+        precision.use_mixed_precision(nets.discriminator)
+    gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, seed=1)
+    opts = [keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)]
+    if scaled:
+        opts = [keras.optimizers.LossScaleOptimizer(o, dynamic_growth_steps=growth) for o in opts]
+    gan.compile(*opts)
+    gan.build_optimizers()
+    return gan, nets
+
+
+def _weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def _changed(before, model):
+    return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+
+
+def test_mixed_networks_compute_in_float16_with_float32_ends():
+    nets = networks.build("mlp", LATENT, SHAPE)
+    precision.use_mixed_precision(nets.generator)
+    precision.use_mixed_precision(nets.discriminator)
+    # mlp's G ends Dense(sigmoid) -> Reshape: both stay float32.
+    assert [layer.compute_dtype for layer in nets.generator.layers] == ["float16", "float16", "float32", "float32"]
+    assert nets.discriminator.layers[-1].compute_dtype == "float32"
+    assert nets.discriminator.layers[-2].compute_dtype == "float16"
+    assert all(v.dtype == "float32" for v in nets.generator.weights + nets.discriminator.weights)
+    images = nets.generator(tf.zeros((2, LATENT)), training=True)
+    logits = nets.discriminator(images, training=True)
+    assert images.dtype == tf.float32 and logits.dtype == tf.float32
+
+
+def test_loss_scaling_changes_nothing_when_gradients_are_finite():
+    """Scaled losses, unscaled gradients: the same update and logged norms as without scaling."""
+    plain, nets = _gan(mixed=False, scaled=False)
+    scaled, _ = _gan(mixed=False, scaled=True, nets_like=nets)
+    data = _data()
+    logs = [{k: float(v) for k, v in tf.function(g.train_step)(data).items()} for g in (plain, scaled)]
+    for name in logs[0]:
+        np.testing.assert_allclose(logs[1][name], logs[0][name], rtol=1e-5, atol=1e-7, err_msg=name)
+    for a, b in zip(plain.get_weights(), scaled.get_weights(), strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-7)
+    assert float(scaled.d_optimizer.dynamic_scale) == float(scaled.g_optimizer.dynamic_scale) == 2.0**15
+
+
+@pytest.mark.parametrize("overflowing", ["d", "g"])
+def test_a_player_whose_scaled_gradients_overflow_skips_its_update_alone(overflowing):
+    """In float16, a huge scale overflows one player's backward pass: only that player skips, its scale halves."""
+    gan, nets = _gan(mixed=True)
+    bad = gan.d_optimizer if overflowing == "d" else gan.g_optimizer
+    good = gan.g_optimizer if overflowing == "d" else gan.d_optimizer
+    bad.dynamic_scale.assign(2.0**40)  # float16 holds at most 65504
+    good.dynamic_scale.assign(1.0)
+    bad_net = nets.discriminator if overflowing == "d" else nets.generator
+    good_net = nets.generator if overflowing == "d" else nets.discriminator
+    bad_before, good_before = _weights(bad_net), _weights(good_net)
+    logs = tf.function(gan.train_step)(_data())
+    assert not _changed(bad_before, bad_net)
+    assert float(bad.dynamic_scale) == 2.0**39
+    assert int(bad.iterations) == 0
+    assert _changed(good_before, good_net)
+    assert float(good.dynamic_scale) == 1.0 and int(good.iterations) == 1
+    assert int(gan.step) == 1
+    assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+
+
+def test_scale_doubles_after_a_run_of_finite_updates():
+    gan, _ = _gan(mixed=True, growth=2)
+    step = tf.function(gan.train_step)
+    for _ in range(2):
+        step(_data())
+    assert float(gan.d_optimizer.dynamic_scale) == float(gan.g_optimizer.dynamic_scale) == 2.0**16
+
+
+def test_mixed_precision_run_trains_exports_and_resumes(tmp_path):
+    from tfgan import training
+
+    config = tiny_config(tmp_path / "run", mixed_precision=True, steps=2, checkpoint_every=1)
+    result = training.train(config, verbose=0)
+    assert result.step == 2 and np.isfinite(result.logs["d_loss"]) and np.isfinite(result.logs["g_loss"])
+    assert os.path.exists(os.path.join(result.export_dir, "saved_model.pb"))
+    assert json.load(open(tmp_path / "run" / "config.json"))["mixed_precision"] is True
+    resumed = training.train(tiny_config(tmp_path / "run", mixed_precision=True, steps=3), verbose=0)
+    assert resumed.step == 3
+    with pytest.raises(ConfigError, match="mixed_precision"):
+        training.train(tiny_config(tmp_path / "run", steps=4), verbose=0)
