@@ -256,7 +256,10 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     """
     _check_writable(config.model_dir)
     source = pipelines.open_source(
-        config.dataset, data_dir=config.data_dir, split=config.split, image_size=config.image_size,
+        config.dataset,
+        data_dir=config.data_dir,
+        split=config.split,
+        image_size=config.image_size,
         channels=config.channels,
     )
     config = _resolve_against_run(config, source)
