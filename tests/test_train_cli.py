@@ -68,9 +68,15 @@ def test_resume_continues_the_step_count(tmp_path):
     assert reader.get_tensor("g_optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == 7
     steps = event_tags(str(tmp_path / "logs"))["d_loss"]
     assert sorted(steps) == [1, 2, 3, 4, 5, 6, 7]  # logged once per step, never repeated
-    third = training.train(tiny_config(tmp_path, steps=7), verbose=0)
-    assert third.step == 7 and third.logs == {}
-    assert third.export_dir == second.export_dir  # nothing new to export
+    lr = reader.get_tensor("g_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE")
+    assert lr == np.float32(2e-4)
+    third = training.train(tiny_config(tmp_path, steps=9, lr=1e-4), verbose=0)  # a resumed run may change lr
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / "checkpoints")))
+    assert reader.get_tensor("g_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == np.float32(1e-4)
+    assert third.step == 9
+    third = training.train(tiny_config(tmp_path, steps=9), verbose=0)
+    assert third.step == 9 and third.logs == {}
+    assert third.export_dir.endswith("3")  # versions 1, 2 at steps 4, 7; 3 at step 9; nothing new now
 
 
 def test_resumed_run_sees_the_data_an_uninterrupted_run_would():

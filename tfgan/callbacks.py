@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan.errors import TfganError
 from tfgan.images import make_grid, to_uint8
+
+log = logging.getLogger(__name__)
 
 LOG_4 = math.log(4.0)
 
@@ -23,16 +27,25 @@ class Checkpointer(keras.callbacks.Callback):
     `tf.train.CheckpointManager` writes each checkpoint completely before it
     updates the ``checkpoint`` index file and prunes old ones, so a kill at
     any moment leaves the previous checkpoint usable.
+
+    Args:
+      manager: Where checkpoints go.
+      every: Steps between checkpoints.
+      before_save: Called before each save (the TensorBoard writer's flush,
+        so the logs on disk reach at least as far as the checkpoint a
+        killed run will resume from).
     """
 
-    def __init__(self, manager: tf.train.CheckpointManager, every: int):
+    def __init__(self, manager: tf.train.CheckpointManager, every: int, before_save=None):
         super().__init__()
-        self.manager, self.every = manager, every
+        self.manager, self.every, self.before_save = manager, every, before_save
         self._last = None
 
     def save(self):
         step = current_step(self.model)
         if step != self._last:
+            if self.before_save:
+                self.before_save()
             self.manager.save(checkpoint_number=step)
             self._last = step
 
@@ -42,6 +55,48 @@ class Checkpointer(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.save()
+
+
+class NonFiniteError(TfganError):
+    """Training stopped on a NaN or infinite loss or gradient."""
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stops training when a step's loss or gradients are not finite.
+
+    `GAN.train_step` never applies such an update (the weights stay as they
+    were) and flags what went wrong; this callback turns the flag into a
+    stop, or, with ``mode="skip"``, into a warning until more than
+    `max_skips` updates have been skipped in the run. Put it first among the
+    callbacks so it acts before a checkpoint of that step is written.
+    """
+
+    def __init__(self, mode: str = "stop", max_skips: int = 0, manager=None):
+        super().__init__()
+        self.mode, self.max_skips, self.manager = mode, max_skips, manager
+
+    def on_train_batch_end(self, batch, logs=None):
+        flags = int(keras.ops.convert_to_numpy(self.model.nonfinite))
+        if not flags:
+            return
+        from tfgan.gan import NONFINITE_BITS
+
+        what = ", ".join(name for bit, name in NONFINITE_BITS.items() if flags & bit)
+        step = current_step(self.model)
+        skipped = int(keras.ops.convert_to_numpy(self.model.skipped_updates))
+        if self.mode == "skip" and skipped <= self.max_skips:
+            log.warning(
+                "step %d: %s not finite; update skipped (%d of at most %d)", step, what, skipped, self.max_skips
+            )
+            return
+        self.model.stop_training = True
+        latest = self.manager.latest_checkpoint if self.manager else None
+        reason = "" if self.mode == "stop" else f" more than --max_nan_skips={self.max_skips} times"
+        raise NonFiniteError(
+            f"step {step}: {what} became NaN or infinite{reason}; training stopped and that update was not "
+            f"applied. The last good checkpoint is {latest or 'none (nothing saved yet)'}. Lower --lr (or --d_lr), "
+            f"check the data, or pass --on_nan=skip --max_nan_skips=N to step over rare bad batches."
+        )
 
 
 def equilibrium_report(logs) -> str:

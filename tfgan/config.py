@@ -50,6 +50,12 @@ class TrainConfig:
       export: Export the generator at the end of training.
       jit_compile: Compile the train step with XLA.
       steps_per_execution: Train steps per call into the compiled function.
+      on_nan: ``stop`` (default) or ``skip``: what a NaN/inf loss or
+        gradient does. Its update is never applied either way.
+      max_nan_skips: With ``on_nan=skip``, stop after this many skipped
+        updates.
+      deterministic: Deterministic TensorFlow ops, so an interrupted and
+        resumed run ends with the same weights as an uninterrupted one.
       mixed_precision: float16 compute with float32 variables, logits and
         losses, and dynamic loss scaling for both optimisers (see
         `tfgan.precision`); for GPUs, slow on CPUs.
@@ -82,6 +88,9 @@ class TrainConfig:
     export: bool = True
     jit_compile: bool = False
     steps_per_execution: int = 1
+    on_nan: str = "stop"
+    max_nan_skips: int = 10
+    deterministic: bool = False
     mixed_precision: bool = False
 
     def __post_init__(self):
@@ -101,6 +110,10 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 errors.append(f"--{name} must be a positive integer, got {value}")
+        if self.on_nan not in ("stop", "skip"):
+            errors.append(f"--on_nan={self.on_nan!r} is unknown; choose stop or skip")
+        if self.max_nan_skips < 0:
+            errors.append(f"--max_nan_skips must be >= 0, got {self.max_nan_skips}")
         if self.sample_every < 0:
             errors.append(f"--sample_every must be >= 0 (0: every epoch), got {self.sample_every}")
         if self.channels not in (None, 1, 3):

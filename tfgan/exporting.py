@@ -106,6 +106,11 @@ def export_generator(generator, export_base: str, *, latent_dim: int, noise: str
       TfganError: The generator's output is not finite, or the target
         cannot be written.
     """
+    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
+        raise TfganError(
+            f"{export_base} is itself an exported version (it holds saved_model.pb); pass its parent "
+            f"directory ({os.path.dirname(os.path.abspath(export_base))}) so a new version is added beside it."
+        )
     check_finite(generator, latent_dim, noise)
     os.makedirs(export_base, exist_ok=True)
     version = next_version(export_base)

@@ -9,6 +9,10 @@ from keras import ops
 from tfgan import losses, precision
 from tfgan.networks import sample_noise
 
+# Bits of `GAN.nonfinite`: which quantities of the last train step were NaN or
+# infinite (their update was not applied).
+NONFINITE_BITS = {1: "d_loss", 2: "D's gradients", 4: "g_loss", 8: "G's gradients"}
+
 # Logged every step. d_real/d_fake are mean D(x) and D(G(z)); both are 1/2 at
 # the paper's equilibrium, where value = V(D, G) = -log 4.
 METRIC_NAMES = (
@@ -92,6 +96,15 @@ class GAN(keras.Model):
         # Counts completed train steps (generator updates); checkpointed, so a
         # resumed run knows where it is.
         self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name="step")
+        # A non-finite loss or gradient never reaches the weights: its update is
+        # skipped, flagged here (NONFINITE_BITS) and counted, and the callbacks
+        # decide whether training stops (`tfgan.callbacks.NanGuard`).
+        self.nonfinite = self.add_weight(
+            shape=(), dtype="int32", initializer="zeros", trainable=False, name="nonfinite"
+        )
+        self.skipped_updates = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False, name="skipped_updates"
+        )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.built = True
 
@@ -130,6 +143,7 @@ class GAN(keras.Model):
     def train_step(self, data):
         images = data["image"]
         batch_size = ops.shape(images)[1]
+        self.nonfinite.assign(0)
         # A Python loop over a fixed k: unrolled once at trace time.
         for i in range(self.d_steps):
             self._d_step(images[i])
@@ -147,8 +161,20 @@ class GAN(keras.Model):
         variables = self.discriminator.trainable_variables
         grads = tape.gradient(scaled_loss, variables)
         grad_norm = _unscaled_norm(grads, self.d_optimizer)
-        self.d_optimizer.apply(grads, variables)
+        self._apply_if_finite(self.d_optimizer, grads, variables, loss, grad_norm, loss_bit=1)
         self._track_d(loss, real_logits, fake_logits, grad_norm)
+
+    def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit):
+        """Applies the update unless the loss or the gradients are NaN/inf."""
+        loss_ok = ops.all(ops.isfinite(loss))
+        # Under loss scaling an overflow is routine: LossScaleOptimizer skips it.
+        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        grads_ok = True if scaled else ops.isfinite(grad_norm)
+        ok = ops.logical_and(loss_ok, grads_ok)
+        flags = ops.where(loss_ok, 0, loss_bit) + ops.where(grads_ok, 0, 2 * loss_bit)
+        self.nonfinite.assign(tf.bitwise.bitwise_or(self.nonfinite, ops.cast(flags, "int32")))
+        self.skipped_updates.assign_add(ops.cast(ops.logical_not(ok), "int64"))
+        ops.cond(ok, lambda: optimizer.apply(grads, variables), lambda: None)
 
     def _discriminate(self, real, fake):
         """D's logits on `real` and on `fake`, in one pass when fused."""
@@ -167,7 +193,7 @@ class GAN(keras.Model):
         variables = self.generator.trainable_variables
         grads = tape.gradient(scaled_loss, variables)
         grad_norm = _unscaled_norm(grads, self.g_optimizer)
-        self.g_optimizer.apply(grads, variables)
+        self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4)
         self.trackers["g_loss"].update_state(loss)
         self.trackers["g_grad_norm"].update_state(grad_norm)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -27,6 +28,7 @@ from tfgan import config as config_lib
 from tfgan import exporting as export_lib
 from tfgan import networks, precision
 from tfgan.errors import ConfigError, TfganError
+from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
 from tfgan.gan import GAN
 from tfgan.images import make_grid, to_uint8, write_png
@@ -167,7 +169,10 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         g_optimizer=g_opt,
         step=gan.step,
         rng=gan.seed_generator.state,
+        # Dropout's RNG states: without them a resumed run draws other masks.
+        layer_rngs=layer_rng_states(gan),
     )
+    _remove_unfinished_checkpoints(checkpoints)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
         try:
@@ -179,7 +184,38 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
                 f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
             ) from e
         log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(gan))
+        # A checkpoint also holds each optimiser's learning-rate variable; the
+        # config's rates win, so a resumed run can change --lr/--d_lr.
+        _set_learning_rate(d_opt, config.d_lr or config.lr)
+        _set_learning_rate(g_opt, config.lr)
     return Run(config, nets, gan, manager, spe)
+
+
+def _set_learning_rate(optimizer, value: float) -> None:
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer wraps one
+    if not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        inner.learning_rate = value
+
+
+def _remove_unfinished_checkpoints(directory: str) -> None:
+    """Deletes ``ckpt-N_temp`` folders: writes a killed process never finished.
+
+    TensorFlow writes a checkpoint into such a folder and only then moves it
+    into place and names it in the ``checkpoint`` index, so the index never
+    points at one of them; they are garbage.
+    """
+    if not os.path.isdir(directory):
+        return
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if name.endswith("_temp") and os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+            log.warning("removed %s, left by a checkpoint write that never finished", path)
+
+
+def layer_rng_states(gan: GAN) -> list:
+    """The RNG state variables of G's and D's layers (e.g. Dropout), in a fixed order."""
+    return [v for net in (gan.generator, gan.discriminator) for v in net.variables if "seed_generator_state" in v.path]
 
 
 def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, int, int]]:
@@ -263,9 +299,15 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         channels=config.channels,
     )
     config = _resolve_against_run(config, source)
+    if config.deterministic:
+        # Process-wide: reductions and kernels pick deterministic algorithms.
+        tf.config.experimental.enable_op_determinism()
     run = build_run(config, source)
     gan, where = run.gan, paths(config.model_dir)
     atomic_write(where["config"], config.to_json())
+    repaired = repair_event_files(where["logs"])
+    if repaired:
+        log.warning("truncated the unfinished last record of %s (a killed run's log)", ", ".join(repaired))
 
     total = config.steps or config.epochs * run.steps_per_epoch
     start = cb.current_step(gan)
@@ -276,32 +318,40 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         log_every=config.log_every,
         sample_every=config.sample_every,
     )
-    all_callbacks = [cb.Checkpointer(run.manager, config.checkpoint_every), writer, *callbacks]
+    all_callbacks = [
+        cb.NanGuard(config.on_nan, config.max_nan_skips, run.manager),  # first: before a checkpoint of that step
+        writer,  # logs the step before it is checkpointed
+        cb.Checkpointer(run.manager, config.checkpoint_every, before_save=writer.writer.flush),
+        *callbacks,
+    ]
     logs = {}
     if start >= total:
         log.info("%s is already trained to step %d of %d; nothing to train.", config.model_dir, start, total)
     else:
         if start:
             log.info("resuming %s at step %d of %d", config.model_dir, start, total)
-        for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
-            ds = pipelines.make_train_dataset(
-                source,
-                config.batch_size,
-                seed=config.seed,
-                value_range=run.nets.output_range,
-                group=config.d_steps,
-                start_step=cb.current_step(gan),
-            )
-            history = gan.fit(
-                ds,
-                initial_epoch=initial_epoch,
-                epochs=epochs,
-                steps_per_epoch=n,
-                callbacks=all_callbacks,
-                verbose=verbose,
-                shuffle=False,
-            )
-            logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+        try:
+            for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
+                ds = pipelines.make_train_dataset(
+                    source,
+                    config.batch_size,
+                    seed=config.seed,
+                    value_range=run.nets.output_range,
+                    group=config.d_steps,
+                    start_step=cb.current_step(gan),
+                )
+                history = gan.fit(
+                    ds,
+                    initial_epoch=initial_epoch,
+                    epochs=epochs,
+                    steps_per_epoch=n,
+                    callbacks=all_callbacks,
+                    verbose=verbose,
+                    shuffle=False,
+                )
+                logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+        finally:
+            writer.writer.flush()  # a stopped run keeps its curves
         if logs:
             log.info("step %d: %s", cb.current_step(gan), cb.equilibrium_report(logs))
     step = cb.current_step(gan)
