@@ -1,0 +1,322 @@
+"""Scoring an exported generator: the paper's Parzen table, classifier metrics, FID/KID/IS.
+
+Everything here works from a SavedModel export (its ``sample`` signature),
+so any generator tfgan exported can be scored, and from a dataset given as
+for training (``--dataset``/``--data_dir``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import pipelines
+from tfgan import exporting, metrics
+from tfgan.errors import TfganError
+from tfgan.fileio import atomic_write
+
+log = logging.getLogger(__name__)
+
+# Goodfellow et al. 2014, Table 1: Parzen window log-likelihood on MNIST.
+PAPER_TABLE1 = (
+    ("DBN", "138 ± 2"),
+    ("Stacked CAE", "121 ± 1.6"),
+    ("Deep GSN", "214 ± 1.1"),
+    ("Adversarial nets (paper)", "225 ± 2"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """What `evaluate` computes.
+
+    Attributes:
+      export_dir: An export version directory, or the base holding versions.
+      dataset, data_dir: The real data, as for training.
+      num_samples: Generated images for the classifier and Inception metrics.
+      parzen_samples: Generated images that centre the Parzen windows (paper: 10,000).
+      parzen_valid: The last this-many training images choose sigma (paper: 10,000).
+      parzen: Compute the Parzen estimate.
+      train_classifier: Train the domain classifier if none is cached.
+      classifier_dir: Cache of domain classifiers; default ``~/.cache/tfgan/classifiers``.
+      classifier_epochs: Epochs of classifier training.
+      inception_weights: InceptionV3 weights (.h5) for FID/KID/IS; ``imagenet``
+        downloads them (needs the internet); None skips these metrics.
+      kid_subsets: Subsets averaged by KID.
+      seed: First seed of the generated images.
+    """
+
+    export_dir: str
+    dataset: str = "digits"
+    data_dir: str | None = None
+    num_samples: int = 10_000
+    parzen_samples: int = 10_000
+    parzen_valid: int = 10_000
+    parzen: bool = True
+    train_classifier: bool = False
+    classifier_dir: str | None = None
+    classifier_epochs: int = 3
+    inception_weights: str | None = None
+    kid_subsets: int = 100
+    seed: int = 0
+
+
+def generated_images(export_dir: str, n: int, seed: int = 0, batch: int = 1000) -> np.ndarray:
+    """uint8 [n, H, W, C] from the export's ``sample`` signature (seeds seed..seed+n-1)."""
+    model = tf.saved_model.load(export_dir)
+    sample = model.signatures["sample"]
+    parts = [
+        sample(seed=tf.range(s, min(s + batch, seed + n), dtype=tf.int64))["images"].numpy()
+        for s in range(seed, seed + n, batch)
+    ]
+    return np.concatenate(parts)
+
+
+def real_images(source: pipelines.ImageSource) -> tuple[np.ndarray, np.ndarray]:
+    """All of a source's images (uint8) and labels, in its order."""
+    images, labels = [], []
+    for batch in source.examples().batch(2000).as_numpy_iterator():
+        images.append(batch["image"])
+        labels.append(batch["label"])
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _flat01(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
+def parzen_table(generated, train, test, n_samples: int, n_valid: int) -> dict:
+    """The paper's protocol: sigma chosen on the last `n_valid` training images, then the test LL.
+
+    Also the same estimate with real training images as the window centres
+    (the first `n_samples` training images, disjoint from the validation
+    ones), the reference a perfect generator would reach.
+    """
+    if len(train) < n_valid + 2:
+        raise TfganError(f"the dataset has {len(train)} training images; lower --parzen_valid (now {n_valid}).")
+    valid = _flat01(train[-n_valid:])
+    test = _flat01(test)
+    rows = {}
+    centres = {
+        "generated": _flat01(generated[:n_samples]),
+        "real_train": _flat01(train[: min(n_samples, len(train) - n_valid)]),
+    }
+    for name, samples in centres.items():
+        sigma, scores = metrics.parzen_select_sigma(samples, valid)
+        mean, se = metrics.mean_and_stderr(metrics.parzen_log_likelihood(samples, test, sigma))
+        rows[name] = {"ll": mean, "se": se, "sigma": sigma, "valid_ll": scores, "n_samples": len(samples)}
+    return rows
+
+
+def classifier_key(dataset: str, image_shape) -> str:
+    digest = hashlib.sha1(f"{dataset}|{tuple(image_shape)}".encode()).hexdigest()[:12]
+    return f"{dataset.replace(':', '_').replace('/', '_')[:40]}-{'x'.join(map(str, image_shape))}-{digest}"
+
+
+def build_classifier(image_shape, num_classes: int) -> keras.Model:
+    """A small CNN; its ``features`` layer (128-d) serves classifier-FID."""
+    return keras.Sequential(
+        [
+            keras.Input(image_shape),
+            keras.layers.Rescaling(1.0 / 255),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(128, activation="relu", name="features"),
+            keras.layers.Dense(num_classes, activation="softmax", name="probs"),
+        ],
+        name="domain_classifier",
+    )
+
+
+def domain_classifier(config: EvalConfig, train, train_labels, test, test_labels, num_classes: int):
+    """Loads the cached classifier of this dataset and shape, or trains one.
+
+    Returns:
+      ``(model, test_accuracy)``, or ``(None, None)`` when none is cached and
+      training was not asked for.
+    """
+    cache = config.classifier_dir or os.path.join(os.path.expanduser("~"), ".cache", "tfgan", "classifiers")
+    path = os.path.join(cache, classifier_key(config.dataset, train.shape[1:]) + ".keras")
+    if os.path.exists(path):
+        model = keras.saving.load_model(path, safe_mode=True)
+        log.info("loaded the domain classifier %s", path)
+    elif config.train_classifier:
+        keras.utils.set_random_seed(0)
+        model = build_classifier(train.shape[1:], num_classes)
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
+        model.fit(train, train_labels, batch_size=128, epochs=config.classifier_epochs, verbose=0)
+        os.makedirs(cache, exist_ok=True)
+        tmp = path + ".tmp.keras"
+        model.save(tmp)
+        os.replace(tmp, path)
+        log.info("trained the domain classifier and cached it in %s", path)
+    else:
+        return None, None
+    accuracy = float(np.mean(np.argmax(model.predict(test, verbose=0), axis=1) == test_labels))
+    return model, accuracy
+
+
+def classifier_metrics(model, generated, train, test, num_classes: int) -> dict:
+    """Classifier-FID, classifier score and class coverage, each with its real-data reference."""
+    features = keras.Model(model.inputs, [model.get_layer("features").output, model.get_layer("probs").output])
+
+    def run(images):
+        f, p = features.predict(images, batch_size=500, verbose=0)
+        return f, p
+
+    n = min(len(generated), len(test))
+    gen_f, gen_p = run(generated)
+    test_f, test_p = run(test)
+    train_f, _ = run(train[:n])
+    hist_gen = metrics.class_histogram(gen_p, num_classes)
+    hist_test = metrics.class_histogram(test_p, num_classes)
+    return {
+        "classifier_fid": metrics.fid(gen_f, test_f),
+        "classifier_fid_real": metrics.fid(train_f, test_f),
+        "classifier_score": metrics.inception_score(gen_p)[0],
+        "classifier_score_real": metrics.inception_score(test_p)[0],
+        "class_histogram": hist_gen.tolist(),
+        "class_histogram_real": hist_test.tolist(),
+        "classes_covered": metrics.classes_covered(hist_gen),
+        "classes_covered_real": metrics.classes_covered(hist_test),
+    }
+
+
+def inception_model(weights: str) -> keras.Model:
+    """Keras' InceptionV3 giving (2048-d pool features, 1008/1000-class probabilities)."""
+    if weights != "imagenet" and not os.path.isfile(weights):
+        raise TfganError(f"--inception_weights={weights}: no such file. Pass an InceptionV3 .h5 weights file.")
+    try:
+        base = keras.applications.InceptionV3(include_top=True, weights=weights)
+    except Exception as e:  # the download fails offline
+        raise TfganError(
+            f"cannot load InceptionV3 weights {weights!r} ({str(e).splitlines()[0][:200]}). Offline, download "
+            f"inception_v3_weights_tf_dim_ordering_tf_kernels.h5 elsewhere and pass --inception_weights=PATH."
+        ) from e
+    return keras.Model(base.inputs, [base.get_layer("avg_pool").output, base.output])
+
+
+def inception_outputs(model, images: np.ndarray, batch: int = 100):
+    """Pool features and class probabilities of uint8 images (resized to 299, grey tiled to RGB)."""
+    feats, probs = [], []
+    for start in range(0, len(images), batch):
+        x = tf.convert_to_tensor(images[start : start + batch])
+        if x.shape[-1] == 1:
+            x = tf.tile(x, [1, 1, 1, 3])
+        x = tf.image.resize(tf.cast(x, tf.float32), [299, 299], antialias=True)
+        x = keras.applications.inception_v3.preprocess_input(x)
+        f, p = model(x, training=False)
+        feats.append(np.asarray(f))
+        probs.append(np.asarray(p))
+    return np.concatenate(feats), np.concatenate(probs)
+
+
+def evaluate(config: EvalConfig) -> dict:
+    """Computes the configured metrics for an export.
+
+    Returns:
+      A JSON-serialisable dict (what eval.json holds).
+
+    Raises:
+      TfganError, pipelines.PipelineError: Missing export, data or weights.
+    """
+    if not os.path.isdir(config.export_dir):
+        raise TfganError(f"--export_dir={config.export_dir} does not exist.")
+    export_dir = exporting.latest_version(config.export_dir)
+    meta = exporting.load_metadata(export_dir)
+    h, w, c = meta["image_shape"]
+    open_split = lambda split: pipelines.open_source(  # noqa: E731
+        config.dataset, data_dir=config.data_dir, split=split, image_size=h, channels=c
+    )
+    train_source, test_source = open_split("train"), open_split("test")
+    train, train_labels = real_images(train_source)
+    test, test_labels = real_images(test_source)
+    n_gen = max(config.num_samples, config.parzen_samples if config.parzen else 0)
+    generated = generated_images(export_dir, n_gen, seed=config.seed)
+    results = {
+        "export_dir": export_dir,
+        "dataset": config.dataset,
+        "step": meta.get("step"),
+        "model": meta.get("model"),
+        "num_train": len(train),
+        "num_test": len(test),
+    }
+    if config.parzen:
+        results["parzen"] = parzen_table(generated, train, test, config.parzen_samples, config.parzen_valid)
+    num_classes = train_source.info.num_classes
+    if num_classes:
+        model, accuracy = domain_classifier(config, train, train_labels, test, test_labels, num_classes)
+        if model is not None:
+            results["classifier_test_accuracy"] = accuracy
+            results["classifier"] = classifier_metrics(model, generated[: config.num_samples], train, test, num_classes)
+    if config.inception_weights:
+        model = inception_model(config.inception_weights)
+        n = min(config.num_samples, len(test))
+        gen_f, gen_p = inception_outputs(model, generated[:n])
+        test_f, test_p = inception_outputs(model, test[:n])
+        train_f, _ = inception_outputs(model, train[:n])
+        results["inception"] = {
+            "note": "computed with Keras' InceptionV3 (not the TF1 FID graph): compare only with the same tool",
+            "fid": metrics.fid(gen_f, test_f),
+            "fid_real": metrics.fid(train_f, test_f),
+            "kid": metrics.kernel_inception_distance(gen_f, test_f, config.kid_subsets, min(1000, n))[0],
+            "kid_real": metrics.kernel_inception_distance(train_f, test_f, config.kid_subsets, min(1000, n))[0],
+            "inception_score": metrics.inception_score(gen_p)[0],
+            "inception_score_real": metrics.inception_score(test_p)[0],
+        }
+    return results
+
+
+def format_table(results: dict) -> str:
+    """The human-readable report: the paper's Table 1 with our rows, then the other metrics."""
+    lines = []
+    if "parzen" in results:
+        p = results["parzen"]
+        lines += ["Parzen window log-likelihood of the test set (Goodfellow et al. 2014, Table 1):", ""]
+        lines += [f"  {'model':34s} {'log-likelihood':>16s}"]
+        if results["dataset"].startswith("tfds:mnist"):
+            lines += [f"  {name:34s} {value:>16s}" for name, value in PAPER_TABLE1]
+        gen, real = p["generated"], p["real_train"]
+        lines += [
+            f"  {'this generator (step ' + str(results.get('step')) + ')':34s} "
+            f"{gen['ll']:>9.1f} ± {gen['se']:.1f}   (sigma {gen['sigma']:.3f}, {gen['n_samples']} samples)",
+            f"  {'real training images (reference)':34s} "
+            f"{real['ll']:>9.1f} ± {real['se']:.1f}   (sigma {real['sigma']:.3f}, {real['n_samples']} samples)",
+            "",
+        ]
+    if "classifier" in results:
+        k = results["classifier"]
+        lines += [
+            f"Domain classifier (test accuracy {results['classifier_test_accuracy']:.3f}):   generated | real reference",
+            f"  classifier-FID (vs test)        {k['classifier_fid']:>10.3f} | {k['classifier_fid_real']:.3f} (train vs test)",
+            f"  classifier score (max = C)      {k['classifier_score']:>10.3f} | {k['classifier_score_real']:.3f} (test)",
+            f"  classes covered                 {k['classes_covered']:>10d} | {k['classes_covered_real']} (test)",
+            f"  class histogram                 {k['class_histogram']}",
+            "",
+        ]
+    if "inception" in results:
+        i = results["inception"]
+        lines += [
+            "Keras InceptionV3 metrics (not the TF1 FID graph):   generated | real reference",
+            f"  FID {i['fid']:.3f} | {i['fid_real']:.3f}   KID {i['kid']:.5f} | {i['kid_real']:.5f}   "
+            f"IS {i['inception_score']:.3f} | {i['inception_score_real']:.3f}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_results(results: dict, path: str) -> None:
+    """eval.json, atomically."""
+    atomic_write(path, json.dumps(results, indent=2, sort_keys=True, default=float) + "\n")
