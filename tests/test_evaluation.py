@@ -105,3 +105,21 @@ def test_evaluate_cli_on_a_tiny_export(tmp_path):
 def test_evaluate_cli_errors_are_clear(tmp_path):
     result = run_module("tfgan.evaluate", f"--export_dir={tmp_path / 'none'}")
     assert result.returncode == 2 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_eval_every_logs_a_parzen_estimate(tmp_path):
+    import glob
+
+    import tensorflow as tf
+
+    from tfgan import training
+
+    training.train(tiny_config(tmp_path, steps=4, eval_every=2), verbose=0)
+    steps = {}
+    for path in glob.glob(str(tmp_path / "logs" / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for v in event.summary.value:
+                if v.tag == "eval/parzen_ll":
+                    steps[event.step] = float(tf.make_ndarray(v.tensor))
+    assert sorted(steps) == [2, 4]
+    assert all(np.isfinite(v) for v in steps.values())

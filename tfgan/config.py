@@ -54,6 +54,8 @@ class TrainConfig:
         gradient does. Its update is never applied either way.
       max_nan_skips: With ``on_nan=skip``, stop after this many skipped
         updates.
+      eval_every: Log a cheap Parzen estimate to TensorBoard every this many
+        steps (``eval/parzen_ll``); 0 turns it off.
       deterministic: Deterministic TensorFlow ops, so an interrupted and
         resumed run ends with the same weights as an uninterrupted one.
       mixed_precision: float16 compute with float32 variables, logits and
@@ -91,6 +93,7 @@ class TrainConfig:
     on_nan: str = "stop"
     max_nan_skips: int = 10
     deterministic: bool = False
+    eval_every: int = 0
     mixed_precision: bool = False
 
     def __post_init__(self):
@@ -114,6 +117,8 @@ class TrainConfig:
             errors.append(f"--on_nan={self.on_nan!r} is unknown; choose stop or skip")
         if self.max_nan_skips < 0:
             errors.append(f"--max_nan_skips must be >= 0, got {self.max_nan_skips}")
+        if self.eval_every < 0:
+            errors.append(f"--eval_every must be >= 0 (0: off), got {self.eval_every}")
         if self.sample_every < 0:
             errors.append(f"--sample_every must be >= 0 (0: every epoch), got {self.sample_every}")
         if self.channels not in (None, 1, 3):

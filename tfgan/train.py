@@ -45,6 +45,7 @@ flags.DEFINE_bool("export", None, "Export the generator as a SavedModel at the e
 flags.DEFINE_bool("jit_compile", None, "Compile the train step with XLA.")
 flags.DEFINE_enum("on_nan", None, ["stop", "skip"], "On a NaN/inf loss or gradient: stop, or skip that update.")
 flags.DEFINE_integer("max_nan_skips", None, "--on_nan=skip: stop after this many skipped updates.")
+flags.DEFINE_integer("eval_every", None, "Log a Parzen estimate (eval/parzen_ll) every N steps; 0 = off.")
 flags.DEFINE_bool("deterministic", None, "Deterministic ops: a resumed run ends with the same weights.")
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the compiled function.")
 flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")

@@ -324,6 +324,10 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         cb.Checkpointer(run.manager, config.checkpoint_every, before_save=writer.writer.flush),
         *callbacks,
     ]
+    if config.eval_every:
+        from tfgan.evaluation import parzen_monitor
+
+        all_callbacks.insert(2, parzen_monitor(config, source, run.nets.output_range, writer.writer))
     logs = {}
     if start >= total:
         log.info("%s is already trained to step %d of %d; nothing to train.", config.model_dir, start, total)
