@@ -116,15 +116,18 @@ def prepare_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) 
 
     `tf.distribute` splits an element's first axis over the replicas, but
     `pipelines.make_train_dataset` puts the k minibatches of a step first
-    (``[k, B, ...]``). Under a real strategy the element becomes ``[B, k,
-    ...]`` (`GAN.train_step` swaps it back when ``gan.batch_major``), so each
-    replica gets ``B / replicas`` images of each of the k minibatches.
-    Workers shard by data, not files: every worker builds the same seeded
-    stream and keeps its replicas' slices of each global batch.
+    (``{"image": [k, B, ...], "label": [k, B]}``). With more than one
+    replica the element becomes the images alone, ``[B, k, ...]``
+    (`step_images` turns it back), so each replica gets ``B / replicas``
+    images of each of the k minibatches. (The labels are dropped: the GAN
+    does not use them, and Keras' multi-worker `fit` cannot reduce a dict
+    element when it probes the data.) Workers shard by data, not files:
+    every worker builds the same seeded stream and keeps its replicas'
+    slices of each global batch.
     """
     if not is_distributed(strategy):
         return dataset
-    dataset = dataset.map(lambda d: {k: _swap01(v) for k, v in d.items()}, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(lambda d: _swap01(d["image"]), num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
@@ -132,6 +135,18 @@ def prepare_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) 
 
 def _swap01(x):
     return tf.experimental.numpy.swapaxes(x, 0, 1)
+
+
+def step_images(data):
+    """The k real minibatches [k, B, H, W, C] of a train step's input.
+
+    Args:
+      data: A `pipelines.make_train_dataset` element, or (under replicas)
+        a `prepare_dataset` element: this replica's images [B, k, ...].
+    """
+    if isinstance(data, dict):
+        return data["image"]
+    return ops.swapaxes(data, 0, 1)
 
 
 def is_distributed(strategy: tf.distribute.Strategy) -> bool:
@@ -157,7 +172,6 @@ def prepare_gan(gan, strategy: tf.distribute.Strategy, *, sync_batchnorm: bool =
                     layer.synchronized = True
     if not is_distributed(strategy):
         return
-    gan.batch_major = True
     for optimizer in (gan.d_optimizer, gan.g_optimizer):
         inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer wraps one
         # Keras 3's TF optimizer sums the gradients over replicas in `apply`
@@ -190,6 +204,22 @@ def all_mean(values):
     for i, v in zip(keep, reduced, strict=True):
         flat[i] = v
     return tf.nest.pack_sequence_as(values, flat)
+
+
+def step_metrics(metrics: dict) -> dict:
+    """A train step's metrics, averaged over all replicas (not one replica's).
+
+    Keras reduces a step's outputs across replicas itself, but takes the
+    first replica's on TPUs, and across several workers it reduces along
+    axis 0, which a scalar lacks; so the mean is taken here and, across
+    workers, each value gets that axis (of length 1).
+    """
+    metrics = all_mean(metrics)
+    strategy = tf.distribute.get_strategy()
+    multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and multi_worker:
+        metrics = {name: ops.reshape(value, (1,)) for name, value in metrics.items()}
+    return metrics
 
 
 def replica_slice(draw, local_batch):

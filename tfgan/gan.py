@@ -55,7 +55,9 @@ class GAN(keras.Model):
 
     The data `train_step` receives is a dict ``{"image": float32 [k, B, H, W,
     C], "label": int32 [k, B]}`` (`pipelines.make_train_dataset` with
-    ``group=k``), images in the generator's output range.
+    ``group=k``), images in the generator's output range; under a
+    `tf.distribute` strategy, the images alone laid out [B, k, H, W, C]
+    (`tfgan.distribute.prepare_dataset`).
 
     Args:
       generator: z [B, latent_dim] -> images [B, H, W, C].
@@ -111,9 +113,6 @@ class GAN(keras.Model):
             shape=(), dtype="int64", initializer="zeros", trainable=False, name="skipped_updates", **_REPLICATED
         )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
-        # Elements are [B, k, ...] instead of [k, B, ...] (set by
-        # `tfgan.distribute.prepare_gan`: tf.distribute splits the first axis).
-        self.batch_major = False
         self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss="non_saturating", **kwargs):
@@ -152,9 +151,7 @@ class GAN(keras.Model):
         )
 
     def train_step(self, data):
-        images = data["image"]
-        if self.batch_major:
-            images = ops.swapaxes(images, 0, 1)
+        images = distribute.step_images(data)
         batch_size = ops.shape(images)[1]
         self.nonfinite.assign(0)
         # A Python loop over a fixed k: unrolled once at trace time.
@@ -162,8 +159,7 @@ class GAN(keras.Model):
             self._d_step(images[i])
         self._g_step(batch_size)
         self.step.assign_add(1)
-        # Averaged over all replicas here: Keras would report the first one's on TPUs.
-        return distribute.all_mean({name: tracker.result() for name, tracker in self.trackers.items()})
+        return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def _d_step(self, real):
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)

@@ -72,7 +72,8 @@ def main(argv):
         from tfgan.callbacks import equilibrium_report
 
         print(equilibrium_report(result.logs))
-    print(f"samples: {result.samples_png}")
+    if result.samples_png:  # None on a non-chief worker, which writes no files
+        print(f"samples: {result.samples_png}")
     if result.export_dir:
         print(f"export:  {result.export_dir}")
 

@@ -50,7 +50,7 @@ class RunResult:
       config: The resolved config (as written to config.json).
       step: Train steps completed.
       logs: The last step's metrics (empty if no step ran in this call).
-      samples_png: Path of the final sample grid.
+      samples_png: Path of the final sample grid (None on a non-chief worker).
       export_dir: Path of the exported SavedModel version, or None.
     """
 
@@ -387,7 +387,7 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
             export_dir = _export_if_new(run, step)
     else:
         shutil.rmtree(scratch, ignore_errors=True)
-    return RunResult(config, step, logs, where["samples"], export_dir)
+    return RunResult(config, step, logs, where["samples"] if chief else None, export_dir)
 
 
 def _export_if_new(run: Run, step: int) -> str:
