@@ -19,7 +19,10 @@ batch:
 - Metrics are averaged over all replicas inside the step (`all_mean`), not
   taken from one of them.
 - BatchNormalization normalises with each replica's own batch statistics
-  (Keras' default) unless ``sync_batchnorm``, which uses the global batch's.
+  (Keras' default) unless ``sync_batchnorm``, which uses the global batch's;
+  either way its moving statistics are averaged over the replicas after each
+  step (`average_moving_statistics`), so every replica and worker holds the
+  same weights, trainable or not.
 """
 
 from __future__ import annotations
@@ -220,6 +223,26 @@ def step_metrics(metrics: dict) -> dict:
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and multi_worker:
         metrics = {name: ops.reshape(value, (1,)) for name, value in metrics.items()}
     return metrics
+
+
+def average_moving_statistics(*models) -> None:
+    """Sets every float non-trainable variable (BatchNorm's moving mean and variance) to its replica mean.
+
+    Keras 3 keeps such variables unsynchronised: each replica updates its
+    own copy from its own batch, so without this the replicas' (and the
+    workers') inference statistics drift apart and a checkpoint would hold
+    the chief's alone. Averaged after every step, all copies stay equal: the
+    moving mean is then that of the global batch's mean; the moving variance
+    is the mean of the replicas' variances (with ``sync_batchnorm``, the
+    global batch's, so this changes nothing). A few floats per channel.
+    """
+    ctx = _replica_context()
+    if ctx is None:
+        return
+    variables = [v for model in models for v in model.non_trainable_variables if keras.backend.is_float_dtype(v.dtype)]
+    if variables:
+        for variable, mean in zip(variables, all_mean([tf.identity(v.value) for v in variables]), strict=True):
+            variable.assign(mean)
 
 
 def replica_slice(draw, local_batch):

@@ -158,6 +158,7 @@ class GAN(keras.Model):
         for i in range(self.d_steps):
             self._d_step(images[i])
         self._g_step(batch_size)
+        distribute.average_moving_statistics(self.generator, self.discriminator)
         self.step.assign_add(1)
         return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
