@@ -29,15 +29,16 @@ tf.config.set_logical_device_configuration(
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tfgan import distribute, networks  # noqa: E402
+from tfgan import distribute, networks, precision  # noqa: E402
 from tfgan.gan import GAN  # noqa: E402
 
 LATENT, BATCH, STEPS = 4, 8, 2
-# name: (model, image shape, k, sync_batchnorm)
+# name: (model, image shape, k, sync_batchnorm, mixed_precision)
 CASES = {
-    "mlp_k2": ("mlp", (6, 6, 1), 2, False),
-    "dcgan_sync": ("dcgan", (8, 8, 1), 1, True),
-    "dcgan_per_replica_bn": ("dcgan", (8, 8, 1), 1, False),
+    "mlp_k2": ("mlp", (6, 6, 1), 2, False, False),
+    "dcgan_sync": ("dcgan", (8, 8, 1), 1, True, False),
+    "dcgan_per_replica_bn": ("dcgan", (8, 8, 1), 1, False, False),
+    "dcgan_sync_mixed": ("dcgan", (8, 8, 1), 1, True, True),
 }
 
 
@@ -56,17 +57,22 @@ def data(shape, k):
 
 
 def train(strategy, case, init):
-    model, shape, k, sync = CASES[case]
+    model, shape, k, sync, mixed = CASES[case]
     with strategy.scope():
         nets = networks.build(model, LATENT, shape)
         if init is not None:
             nets.generator.set_weights(init[0])
             nets.discriminator.set_weights(init[1])
         no_dropout(nets.discriminator)
+        optimizers = [keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)]
+        if mixed:  # as --mixed_precision: float16 layers, loss-scaled optimisers
+            precision.use_mixed_precision(nets.generator)
+            precision.use_mixed_precision(nets.discriminator)
+            optimizers = [precision.loss_scaled(o) for o in optimizers]
         gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, d_steps=k, seed=3)
         # SGD: the update is proportional to the gradient, so a gradient
         # summed instead of averaged over replicas would show (Adam would hide it).
-        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        gan.compile(*optimizers)
         gan.build_optimizers()
         distribute.prepare_gan(gan, strategy, sync_batchnorm=sync)
     history = gan.fit(distribute.prepare_dataset(data(shape, k), strategy), epochs=1, verbose=0, shuffle=False)
@@ -83,7 +89,7 @@ def train(strategy, case, init):
 def main(out):
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored.num_replicas_in_sync == 2
-    for case, (model, shape, _, _) in CASES.items():
+    for case, (model, shape, *_) in CASES.items():
         keras.utils.set_random_seed(0)
         init_nets = networks.build(model, LATENT, shape)
         init = (init_nets.generator.get_weights(), init_nets.discriminator.get_weights())
