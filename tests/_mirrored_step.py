@@ -7,7 +7,8 @@ strategy and with a MirroredStrategy over /cpu:0 and /cpu:1 (same global
 batch, same data), and saves both runs' last metrics and final weights to
 ``OUT/<case>.npz`` (keys ``<run>/metric/<name>``, ``<run>/weight/<i>``,
 ``<run>/step``, ``<run>/replica_spread``: the largest difference between
-two replicas' copies of a variable; and ``init/weight/<i>``).
+two replicas' copies of a variable; and ``init/weight/<i>``), and each
+replica's dropout mask to ``OUT/dropout.npz``.
 
 Usage: python tests/_mirrored_step.py OUT
 """
@@ -43,8 +44,9 @@ CASES = {
 
 
 def no_dropout(model):
-    """Dropout off: each replica draws its masks from the same seed state, one device draws
-    one mask for the whole batch, so with dropout on the two runs differ by their masks."""
+    """Dropout off: replicas draw their masks as rows of one mask for the global batch, but
+    the rows of D's fused real+fake batch are ordered differently on one device, so with
+    dropout on the two runs would differ by their masks."""
     for layer in model._flatten_layers():
         if isinstance(layer, keras.layers.Dropout):
             layer.rate = 0.0
@@ -86,9 +88,27 @@ def train(strategy, case, init):
     return metrics, weights, int(gan.step.numpy()), spread
 
 
+def dropout_masks(out, strategy):
+    """Each replica's output of D's first Dropout layer on ones, after `prepare_gan`: OUT/dropout.npz."""
+    with strategy.scope():
+        nets = networks.build("dcgan", LATENT, (8, 8, 1))
+        gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, seed=3)
+        gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+        distribute.prepare_gan(gan, strategy)
+    layer = next(x for x in nets.discriminator._flatten_layers() if isinstance(x, keras.layers.Dropout))
+
+    @tf.function
+    def masks():
+        return strategy.run(lambda: layer(tf.ones((64, 32)), training=True))
+
+    replicas = [np.asarray(m) for m in strategy.experimental_local_results(masks())]
+    np.savez(os.path.join(out, "dropout.npz"), replica0=replicas[0], replica1=replicas[1], rate=layer.rate)
+
+
 def main(out):
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored.num_replicas_in_sync == 2
+    dropout_masks(out, mirrored)
     for case, (model, shape, *_) in CASES.items():
         keras.utils.set_random_seed(0)
         init_nets = networks.build(model, LATENT, shape)

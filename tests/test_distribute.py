@@ -68,6 +68,18 @@ def test_two_replicas_match_one_device_with_the_same_global_batch(mirrored, case
         np.testing.assert_allclose(two[name] - init[name], one[name] - init[name], atol=1e-3 * moved, err_msg=name)
 
 
+def test_replicas_draw_different_dropout_masks(mirrored):
+    # A Dropout layer's seed state is the same on every replica; tfgan gives
+    # each replica its own rows of one global mask instead of the same mask.
+    masks = mirrored["dropout"]
+    a, b, rate = masks["replica0"], masks["replica1"], float(masks["rate"])
+    assert rate > 0
+    for mask in (a, b):
+        assert set(np.unique(mask)) <= {0.0, np.float32(1 / (1 - rate))}
+        assert abs((mask > 0).mean() - (1 - rate)) < 0.05
+    assert (a != b).mean() > 0.2  # independent masks disagree on 2 * rate * (1 - rate) = 42% of units
+
+
 def test_batchnorm_statistics_are_per_replica_without_sync(mirrored):
     # Without --sync_batchnorm each replica normalises its half of the batch
     # with that half's statistics, so the step is not one device's step.

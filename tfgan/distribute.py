@@ -16,8 +16,11 @@ batch:
 - The noise of a global batch is drawn once (every replica makes the same
   draw from the same seed state) and each replica keeps its own slice, so
   the replicas never share z and the global batch's z equal one device's.
-- Metrics are averaged over all replicas inside the step (`all_mean`), not
-  taken from one of them.
+- Metrics are averaged over all replicas inside the step (`step_metrics`),
+  not taken from one of them.
+- Dropout masks are drawn the same way: each replica gets its own rows of
+  one mask for all replicas' rows (the layers' seed state is replicated, so
+  otherwise every replica would draw the same mask).
 - BatchNormalization normalises with each replica's own batch statistics
   (Keras' default) unless ``sync_batchnorm``, which uses the global batch's;
   either way its moving statistics are averaged over the replicas after each
@@ -175,6 +178,10 @@ def prepare_gan(gan, strategy: tf.distribute.Strategy, *, sync_batchnorm: bool =
                     layer.synchronized = True
     if not is_distributed(strategy):
         return
+    for net in (gan.generator, gan.discriminator):
+        for layer in net._flatten_layers():
+            if isinstance(layer, keras.layers.Dropout) and layer.noise_shape is None:
+                _decorrelate(layer)
     for optimizer in (gan.d_optimizer, gan.g_optimizer):
         inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer wraps one
         # Keras 3's TF optimizer sums the gradients over replicas in `apply`
@@ -186,6 +193,30 @@ def prepare_gan(gan, strategy: tf.distribute.Strategy, *, sync_batchnorm: bool =
 
 def _already_reduced(grads_and_vars):
     return list(grads_and_vars)
+
+
+def _decorrelate(dropout: keras.layers.Dropout) -> None:
+    """Gives each replica its own rows of one global dropout mask.
+
+    A Dropout layer's seed state is the same on every replica, so left alone
+    every replica would draw the same mask for its i-th row. Instead each
+    call draws the mask for all replicas' rows at once (as `replica_slice`
+    does for z) and keeps this replica's.
+    """
+    plain_call = dropout.call
+
+    def call(inputs, training=False):
+        if not training or dropout.rate == 0 or _replica_context() is None:
+            return plain_call(inputs, training=training)
+        row_shape = tuple(ops.shape(inputs)[1:])
+
+        def draw(n):
+            ones = ops.ones((n, *row_shape), dtype=inputs.dtype)
+            return keras.random.dropout(ones, dropout.rate, seed=dropout.seed_generator)
+
+        return inputs * replica_slice(draw, ops.shape(inputs)[0])
+
+    dropout.call = call
 
 
 def _replica_context():
