@@ -61,6 +61,10 @@ class TrainConfig:
       mixed_precision: float16 compute with float32 variables, logits and
         losses, and dynamic loss scaling for both optimisers (see
         `tfgan.precision`); for GPUs, slow on CPUs.
+      conditional: Class-conditional G and D (`tfgan.conditioning`); needs
+        labelled data.
+      num_classes: Classes of a conditional model; None takes the
+        dataset's own (resolved and saved in config.json).
     """
 
     preset: str = "default"
@@ -95,6 +99,8 @@ class TrainConfig:
     deterministic: bool = False
     eval_every: int = 0
     mixed_precision: bool = False
+    conditional: bool = False
+    num_classes: int | None = None
 
     def __post_init__(self):
         errors = []
@@ -135,6 +141,10 @@ class TrainConfig:
             errors.append("give --steps or --epochs")
         if not self.model_dir:
             errors.append("--model_dir must not be empty")
+        if self.num_classes is not None and not self.conditional:
+            errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
+        if self.num_classes is not None and self.num_classes < 2:
+            errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
         if errors:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
 
@@ -202,6 +212,7 @@ PRESETS: dict[str, dict] = {
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
+SHAPE_FIELDS += ("conditional", "num_classes")
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 import pipelines
 from tfgan import exporting, metrics
+from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
 from tfgan.fileio import atomic_write
 
@@ -346,8 +347,10 @@ class ParzenMonitor(keras.callbacks.Callback):
     def estimate(self) -> tuple[float, float]:
         """``(mean log-likelihood, sigma)`` for the current generator."""
         z = exporting.stateless_latent(np.arange(self.n), self.model.latent_dim, self.model.noise)
+        classes = getattr(self.model, "num_classes", None)
+        labels = None if not classes else np.arange(self.n, dtype=np.int32) % classes
         low, high = self.value_range
-        x = (np.asarray(self.model.generator(z, training=False)) - low) / (high - low)
+        x = (np.asarray(self.model.generator(with_labels(z, labels), training=False)) - low) / (high - low)
         samples = np.clip(x.reshape(self.n, -1), 0.0, 1.0)
         sigma, _ = metrics.parzen_select_sigma(samples, self.valid)
         return float(metrics.parzen_log_likelihood(samples, self.heldout, sigma).mean()), sigma

@@ -23,7 +23,7 @@ flags.DEFINE_string("data_dir", None, "TFDS data directory (e.g. ../shared/datas
 flags.DEFINE_string("split", None, "Split to train on: train | test | a TFDS split such as train[:50000].")
 flags.DEFINE_integer("image_size", None, "Square image side; default: the dataset's own.")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (RGB); default: the dataset's own.")
-flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's).")
+flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's) | resnet (SNGAN's).")
 flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating (its practical variant).")
 flags.DEFINE_integer("d_steps", None, "k of Algorithm 1: discriminator steps per generator step.")
 flags.DEFINE_integer("batch_size", None, "Images per minibatch.")
@@ -49,6 +49,8 @@ flags.DEFINE_integer("eval_every", None, "Log a Parzen estimate (eval/parzen_ll)
 flags.DEFINE_bool("deterministic", None, "Deterministic ops: a resumed run ends with the same weights.")
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the compiled function.")
 flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")
+flags.DEFINE_bool("conditional", None, "Class-conditional G and D (labels from the dataset).")
+flags.DEFINE_integer("num_classes", None, "Classes of --conditional; default: the dataset's own.")
 
 
 def config_from_flags() -> config_lib.TrainConfig:
