@@ -48,9 +48,9 @@ def test_projection_discriminator_is_psi_of_phi_plus_the_class_projection():
     y = np.array([0, 1, 2, 1, 0], np.int32)
     h = phi[1](phi[0](x)).numpy()
     psi = d.get_layer("psi")
-    embed = next(layer for layer in d.layers if isinstance(layer, conditioning.ClassProjection)).embedding
+    embed = next(layer for layer in d.layers if isinstance(layer, conditioning.ClassProjection)).dense
     w, b = psi.kernel.numpy(), psi.bias.numpy()
-    expected = h @ w + b + np.sum(embed.embeddings.numpy()[y] * h, axis=1, keepdims=True)
+    expected = h @ w + b + np.sum(embed.kernel.numpy()[y] * h, axis=1, keepdims=True)
     np.testing.assert_allclose(d([x, y]).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
@@ -67,18 +67,35 @@ def embedding_weights(model):
     return [v.numpy().copy() for v in model.trainable_variables if "embedding" in v.path]
 
 
-def test_d_step_uses_the_real_labels_and_g_step_trains_the_label_embedding():
+def changed_rows(before, after):
+    return sorted(np.nonzero(np.any(before != after, axis=1))[0].tolist())
+
+
+def test_d_step_uses_the_real_labels_and_sampled_labels_for_fakes_and_g_step_its_own():
     gan = make_gan(10)
-    real = tf.random.stateless_uniform((1, 16, *SHAPE), (1, 2), -1, 1)
+    drawn = iter([5, 7])  # the D step's fake labels, then the G step's
+    gan.sample_labels = lambda n: tf.fill([n], next(drawn))
+    real = tf.random.stateless_uniform((16, *SHAPE), (1, 2), -1, 1)
     d_before, g_before = embedding_weights(gan.discriminator), embedding_weights(gan.generator)
-    labels = np.zeros((1, 16), np.int32) + 3
-    gan.train_step({"image": real, "label": tf.constant(labels)})
-    d_after, g_after = embedding_weights(gan.discriminator), embedding_weights(gan.generator)
-    assert len(d_before) == 1 and len(g_before) == 1
-    # Real images were all asked as class 3, fakes drew random classes: the
-    # row of class 3 changes by the real term, and G's embedding moves.
-    assert not np.allclose(d_before[0][3], d_after[0][3])
-    assert not np.allclose(g_before[0], g_after[0])
+    gan._d_step(real, tf.fill([16], 3))
+    d_mid, g_mid = embedding_weights(gan.discriminator), embedding_weights(gan.generator)
+    assert len(d_before) == len(g_before) == 1
+    # D's class embedding: the row of the real labels (3) and of the fakes' (5), nothing else; G untouched.
+    assert changed_rows(d_before[0], d_mid[0]) == [3, 5]
+    np.testing.assert_array_equal(g_before[0], g_mid[0])
+    gan._g_step(16)
+    g_after = embedding_weights(gan.generator)
+    assert changed_rows(g_mid[0], g_after[0]) == [7]
+    np.testing.assert_array_equal(d_mid[0], embedding_weights(gan.discriminator)[0])
+
+
+def test_train_step_reads_the_batch_labels():
+    gan = make_gan(10)
+    gan.sample_labels = lambda n: tf.fill([n], 0)
+    before = embedding_weights(gan.discriminator)[0]
+    real = tf.random.stateless_uniform((1, 16, *SHAPE), (1, 2), -1, 1)
+    gan.train_step({"image": real, "label": tf.fill([1, 16], 6)})
+    assert changed_rows(before, embedding_weights(gan.discriminator)[0]) == [0, 6]
 
 
 def test_unconditional_gan_draws_no_labels():

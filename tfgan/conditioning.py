@@ -19,14 +19,10 @@ from keras import layers, ops
 
 
 def maybe_spectral_norm(layer, enabled: bool):
-    """`layer` wrapped in `keras.layers.SpectralNormalization` when `enabled`.
+    """`tfgan.networks.maybe_spectral_norm` (imported late: networks imports this module)."""
+    from tfgan.networks import maybe_spectral_norm as wrap
 
-    Spectral normalisation (Miyato et al. 2018) divides a kernel by its
-    largest singular value, estimated by one power iteration per training
-    call. Works for layers with a ``kernel`` (Dense, Conv2D) or
-    ``embeddings`` (Embedding).
-    """
-    return layers.SpectralNormalization(layer) if enabled else layer
+    return wrap(layer, enabled)
 
 
 def with_labels(x, labels=None):
@@ -88,10 +84,14 @@ def concat_discriminator(image_shape, before, after, num_classes: int, name="dis
 class ClassProjection(layers.Layer):
     """``<embed(y), h>``: the class term of a projection discriminator.
 
+    The embedding is a bias-free Dense layer of the one-hot label (the same
+    map as an Embedding lookup), so that `keras.layers.SpectralNormalization`
+    can normalise it as SNGAN's conditional D does (Keras' wrapper casts its
+    output to the input's dtype, which breaks an integer-indexed Embedding).
+
     Args:
       num_classes: Labels are 0..num_classes-1.
-      spectral_norm: Spectrally normalise the embedding (as SNGAN's
-        conditional D does).
+      spectral_norm: Spectrally normalise the embedding matrix.
     """
 
     def __init__(self, num_classes, spectral_norm=False, **kwargs):
@@ -101,15 +101,14 @@ class ClassProjection(layers.Layer):
 
     def build(self, input_shape):
         features = input_shape[0][-1]
-        self.embedding = maybe_spectral_norm(layers.Embedding(self.num_classes, features), self.spectral_norm)
-        self.embedding.build(input_shape[1])
+        self.dense = layers.Dense(features, use_bias=False, name="embedding")
+        self.embedding = maybe_spectral_norm(self.dense, self.spectral_norm)
+        self.embedding.build((None, self.num_classes))
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=False):
         h, y = inputs
-        if self.spectral_norm:
-            e = self.embedding(y, training=training)
-        else:
-            e = self.embedding(y)
+        one_hot = ops.one_hot(y, self.num_classes, dtype=h.dtype)
+        e = self.embedding(one_hot, training=training) if self.spectral_norm else self.embedding(one_hot)
         return ops.sum(e * h, axis=-1, keepdims=True)
 
     def compute_output_shape(self, input_shape):
@@ -129,7 +128,8 @@ def projection_discriminator(image_shape, features, num_classes: int, spectral_n
       features: Makes phi(x), a vector per image: a function of the image
         tensor, or a list of layers applied in order.
       num_classes: Labels are 0..num_classes-1.
-      spectral_norm: Spectral norm on psi and the embedding.
+      spectral_norm: Spectral norm on psi and the class embedding (phi's
+        layers are the caller's).
     """
     image = keras.Input(image_shape, name="image")
     y = label_input()

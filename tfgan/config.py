@@ -11,6 +11,8 @@ from tfgan.losses import LOSS_FAMILIES
 from tfgan.networks import MODELS
 
 OPTIMIZERS = ("adam", "paper_sgd")
+# Models whose discriminator takes --spectral_norm.
+SPECTRAL_NORM_MODELS = ("resnet",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +67,8 @@ class TrainConfig:
         labelled data.
       num_classes: Classes of a conditional model; None takes the
         dataset's own (resolved and saved in config.json).
+      spectral_norm: Spectral normalisation of D's layers (Miyato et al.
+        2018).
     """
 
     preset: str = "default"
@@ -101,6 +105,7 @@ class TrainConfig:
     mixed_precision: bool = False
     conditional: bool = False
     num_classes: int | None = None
+    spectral_norm: bool = False
 
     def __post_init__(self):
         errors = []
@@ -145,6 +150,8 @@ class TrainConfig:
             errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
         if self.num_classes is not None and self.num_classes < 2:
             errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
+        if self.spectral_norm and self.model not in SPECTRAL_NORM_MODELS:
+            errors.append(f"--spectral_norm is not supported by --model={self.model}; use --model=resnet")
         if errors:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
 
@@ -229,7 +236,7 @@ PRESETS: dict[str, dict] = {
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
-SHAPE_FIELDS += ("conditional", "num_classes")
+SHAPE_FIELDS += ("conditional", "num_classes", "spectral_norm")
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:

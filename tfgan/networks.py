@@ -22,6 +22,18 @@ NOISE_KINDS = ("uniform", "normal")
 SQRT3 = math.sqrt(3.0)
 
 
+def maybe_spectral_norm(layer, enabled: bool):
+    """`layer` wrapped in `keras.layers.SpectralNormalization` when `enabled`.
+
+    Spectral normalisation (Miyato et al. 2018, "Spectral Normalization for
+    Generative Adversarial Networks") divides a kernel by its largest
+    singular value, estimated by one power iteration per training call.
+    Works for layers with a ``kernel`` (Dense, Conv2D) or ``embeddings``
+    (Embedding).
+    """
+    return layers.SpectralNormalization(layer) if enabled else layer
+
+
 def sample_noise(kind: str, shape, seed=None):
     """Draws latent vectors.
 
@@ -217,7 +229,14 @@ def dcgan(latent_dim: int, image_shape, num_classes=None) -> Networks:
     return Networks(generator, discriminator, "normal", (-1.0, 1.0))
 
 
-MODELS = {"mlp": mlp, "dcgan": dcgan}
+def resnet(latent_dim: int, image_shape, num_classes=None, spectral_norm=False) -> Networks:
+    """SNGAN's ResNet generator and discriminator; see `tfgan.resnet`."""
+    from tfgan import resnet as resnet_lib  # it imports this module
+
+    return resnet_lib.resnet(latent_dim, image_shape, num_classes=num_classes, spectral_norm=spectral_norm)
+
+
+MODELS = {"mlp": mlp, "dcgan": dcgan, "resnet": resnet}
 
 
 # Models whose initialisation uses the data's mean image.

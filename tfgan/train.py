@@ -51,6 +51,7 @@ flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the c
 flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")
 flags.DEFINE_bool("conditional", None, "Class-conditional G and D (labels from the dataset).")
 flags.DEFINE_integer("num_classes", None, "Classes of --conditional; default: the dataset's own.")
+flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's layers (Miyato et al. 2018).")
 
 
 def config_from_flags() -> config_lib.TrainConfig:

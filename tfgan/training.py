@@ -129,6 +129,11 @@ def model_classes(config: config_lib.TrainConfig) -> int | None:
     return config.num_classes if config.conditional else None
 
 
+def network_options(config: config_lib.TrainConfig) -> dict:
+    """Model keyword arguments beyond the shape: only those switched on."""
+    return {"spectral_norm": True} if config.spectral_norm else {}
+
+
 def fixed_inputs(config: config_lib.TrainConfig, noise: str) -> tuple[np.ndarray, np.ndarray | None]:
     """``(z, labels)`` of the run's sample grids.
 
@@ -163,6 +168,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
             source.info.image_shape,
             pixel_mean=pixel_mean,
             num_classes=model_classes(config),
+            **network_options(config),
         )
     except ValueError as e:
         raise ConfigError(f"--model={config.model}: {e}") from e
@@ -461,7 +467,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
         )
     shape = (config.image_size, config.image_size, config.channels)
-    nets = networks.build(config.model, config.latent_dim, shape, num_classes=model_classes(config))
+    nets = networks.build(
+        config.model, config.latent_dim, shape, num_classes=model_classes(config), **network_options(config)
+    )
     step = tf.Variable(0, dtype=tf.int64)
     try:
         status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
