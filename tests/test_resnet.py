@@ -66,3 +66,21 @@ def test_resnet_trains_and_exports(tmp_path, conditional):
     labels = [1, 8] if conditional else None
     images = exporting.sample_images(result.export_dir, [0, 1], labels)
     assert images.shape == (2, 8, 8, 1) and images.dtype == np.uint8
+
+
+def test_sngan_cifar10_preset_fails_clearly_without_the_data(tmp_path):
+    import pipelines
+    from tfgan import config as config_lib
+
+    config = config_lib.resolve("sngan_cifar10", data_dir=str(tmp_path / "tfds"), model_dir=str(tmp_path / "run"))
+    assert (config.model, config.spectral_norm, config.d_steps, config.batch_size) == ("resnet", True, 5, 64)
+    assert (config.lr, config.beta_1, config.latent_dim) == (2e-4, 0.0, 128)
+    with pytest.raises(pipelines.PipelineError, match="tfds:cifar10: not prepared in the data directory"):
+        training.train(config, verbose=0)
+
+
+def test_cgan_mnist_preset_is_conditional():
+    from tfgan import config as config_lib
+
+    config = config_lib.resolve("cgan_mnist")
+    assert config.conditional and config.dataset == "tfds:mnist" and config.model == "dcgan"

@@ -231,6 +231,27 @@ PRESETS: dict[str, dict] = {
         model_dir="runs/cgan_mnist",
         checkpoint_every=500,
     ),
+    # SNGAN on CIFAR-10 (Miyato et al. 2018, Table 3 setting C / appendix
+    # B.4): the ResNet networks, spectral norm on D, n_dis = 5 D steps,
+    # Adam(2e-4, beta_1=0), batch 64, 50k generator updates. The paper's
+    # hinge loss and beta_2 = 0.9 are set where the loss family and
+    # --beta_2 exist (the part of issue 8 that adds them); until then this
+    # uses the non-saturating loss and Adam's default beta_2.
+    "sngan_cifar10": dict(
+        dataset="tfds:cifar10",
+        model="resnet",
+        spectral_norm=True,
+        loss="hinge" if "hinge" in LOSS_FAMILIES else "non_saturating",
+        d_steps=5,
+        batch_size=64,
+        steps=50000,
+        latent_dim=128,
+        optimizer="adam",
+        lr=2e-4,
+        beta_1=0.0,
+        model_dir="runs/sngan_cifar10",
+        checkpoint_every=1000,
+    ),
 }
 
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
