@@ -127,7 +127,8 @@ def test_config_rejects_num_classes_without_conditional_and_unlabelled_data(tmp_
 @pytest.fixture(scope="module")
 def conditional_run(tmp_path_factory):
     """A tiny conditional dcgan trained 2 steps on 8x8 digits, and its export."""
-    return training.train(tiny_config(tmp_path_factory.mktemp("cond"), steps=2, conditional=True), verbose=0)
+    config = tiny_config(tmp_path_factory.mktemp("cond"), steps=2, conditional=True, eval_every=2)
+    return training.train(config, verbose=0)
 
 
 def test_conditional_run_resolves_classes_and_draws_one_grid_row_per_class(conditional_run):
@@ -140,6 +141,19 @@ def test_conditional_run_resolves_classes_and_draws_one_grid_row_per_class(condi
     z, labels = training.fixed_inputs(conditional_run.config, "normal")
     assert labels.tolist() == [c for c in range(10) for _ in range(cols)]
     np.testing.assert_array_equal(z[:cols], z[cols : 2 * cols])  # each row: the same z
+
+
+def test_conditional_run_logs_the_parzen_estimate(conditional_run):
+    import glob
+
+    values = [
+        float(tf.make_ndarray(v.tensor))
+        for path in glob.glob(conditional_run.config.model_dir + "/logs/events.out.tfevents.*")
+        for event in tf.compat.v1.train.summary_iterator(path)
+        for v in event.summary.value
+        if v.tag == "eval/parzen_ll"
+    ]
+    assert len(values) == 1 and np.isfinite(values[0])
 
 
 # Runs in a fresh interpreter without tfgan or keras.
