@@ -168,7 +168,10 @@ class GAN(keras.Model):
         self.nonfinite.assign(0)
         # A Python loop over a fixed k: unrolled once at trace time.
         for i in range(self.d_steps):
-            self._d_step(images[i], None if labels is None else labels[i])
+            if labels is None:  # the unconditional step's signature is unchanged
+                self._d_step(images[i])
+            else:
+                self._d_step(images[i], labels[i])
         self._g_step(batch_size)
         self.step.assign_add(1)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
