@@ -216,8 +216,9 @@ PRESETS: dict[str, dict] = {
     ),
     # Class-conditional MNIST (Mirza & Osindero 2014's task) with the DCGAN
     # networks: z plus a label embedding in G, a projection discriminator
-    # (Miyato & Koyama 2018). Samples show the asked-for digit after a few
-    # CPU minutes (docs: families_conditional.md).
+    # (Miyato & Koyama 2018). After the 2000 steps (35 minutes on a shared
+    # 2-core CPU) the domain classifier reads the asked-for digit in 99% of
+    # samples (docs/families_conditional.md).
     "cgan_mnist": dict(
         dataset="tfds:mnist",
         model="dcgan",
