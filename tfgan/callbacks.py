@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
 from tfgan.images import make_grid, to_uint8
 
@@ -133,6 +134,17 @@ def _write_layout(writer):
         tf.summary.experimental.write_raw_pb(cs_summary.pb(layout).SerializeToString(), step=0)
 
 
+def sample_grid(generator, fixed_z, value_range, fixed_labels=None) -> np.ndarray:
+    """G's images of `fixed_z` as one uint8 grid.
+
+    With `fixed_labels` (a conditional generator) each row holds one class:
+    the grid has as many rows as distinct labels.
+    """
+    images = generator(with_labels(fixed_z, fixed_labels), training=False)
+    rows = None if fixed_labels is None else len(np.unique(fixed_labels))
+    return make_grid(to_uint8(images, value_range).numpy(), rows=rows)
+
+
 class TensorBoardWriter(keras.callbacks.Callback):
     """Writes every metric and a sample grid from a fixed z to TensorBoard.
 
@@ -146,12 +158,15 @@ class TensorBoardWriter(keras.callbacks.Callback):
       value_range: The generator's output range.
       log_every: Scalars every this many steps.
       sample_every: Sample grid every this many steps; 0 means each epoch.
+      fixed_labels: int32 [N] class labels of a conditional generator (one
+        grid row per class), or None.
     """
 
-    def __init__(self, logdir, fixed_z, value_range, log_every=10, sample_every=0):
+    def __init__(self, logdir, fixed_z, value_range, log_every=10, sample_every=0, fixed_labels=None):
         super().__init__()
         self.writer = tf.summary.create_file_writer(logdir)
         self.fixed_z = np.asarray(fixed_z, np.float32)
+        self.fixed_labels = fixed_labels
         self.value_range = value_range
         self.log_every, self.sample_every = log_every, sample_every
         self.last_logs = {}
@@ -171,8 +186,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
             tf.summary.scalar("eq/minus_log_4", -LOG_4)
 
     def sample_grid(self) -> np.ndarray:
-        images = self.model.generator(self.fixed_z, training=False)
-        return make_grid(to_uint8(images, self.value_range).numpy())
+        return sample_grid(self.model.generator, self.fixed_z, self.value_range, self.fixed_labels)
 
     def _images(self, step):
         if self._written["images"] == step:

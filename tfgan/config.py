@@ -12,6 +12,8 @@ from tfgan.losses import LOSS_FAMILIES
 from tfgan.networks import MODELS
 
 OPTIMIZERS = ("adam", "paper_sgd")
+# Models whose discriminator takes --spectral_norm.
+SPECTRAL_NORM_MODELS = ("resnet",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +72,12 @@ class TrainConfig:
         (None: the TPU VM's own).
       sync_batchnorm: BatchNormalization uses the global batch's statistics
         (all replicas') instead of each replica's own.
+      conditional: Class-conditional G and D (`tfgan.conditioning`); needs
+        labelled data.
+      num_classes: Classes of a conditional model; None takes the
+        dataset's own (resolved and saved in config.json).
+      spectral_norm: Spectral normalisation of D's layers (Miyato et al.
+        2018).
     """
 
     preset: str = "default"
@@ -107,6 +115,9 @@ class TrainConfig:
     strategy: str = "default"
     tpu: str | None = None
     sync_batchnorm: bool = False
+    conditional: bool = False
+    num_classes: int | None = None
+    spectral_norm: bool = False
 
     def __post_init__(self):
         errors = []
@@ -151,6 +162,12 @@ class TrainConfig:
             errors.append(f"--tpu={self.tpu} needs --strategy=tpu (now {self.strategy!r}); pass both or neither")
         if not self.model_dir:
             errors.append("--model_dir must not be empty")
+        if self.num_classes is not None and not self.conditional:
+            errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
+        if self.num_classes is not None and self.num_classes < 2:
+            errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
+        if self.spectral_norm and self.model not in SPECTRAL_NORM_MODELS:
+            errors.append(f"--spectral_norm is not supported by --model={self.model}; use --model=resnet")
         if errors:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
 
@@ -213,11 +230,51 @@ PRESETS: dict[str, dict] = {
         model_dir="runs/dcgan_mnist",
         checkpoint_every=1000,
     ),
+    # Class-conditional MNIST (Mirza & Osindero 2014's task) with the DCGAN
+    # networks: z plus a label embedding in G, a projection discriminator
+    # (Miyato & Koyama 2018). After the 2000 steps (35 minutes on a shared
+    # 2-core CPU) the domain classifier reads the asked-for digit in 99% of
+    # samples (docs/families_conditional.md).
+    "cgan_mnist": dict(
+        dataset="tfds:mnist",
+        model="dcgan",
+        conditional=True,
+        loss="non_saturating",
+        batch_size=64,
+        steps=2000,
+        optimizer="adam",
+        lr=2e-4,
+        beta_1=0.5,
+        model_dir="runs/cgan_mnist",
+        checkpoint_every=500,
+    ),
+    # SNGAN on CIFAR-10 (Miyato et al. 2018, Table 3 setting C / appendix
+    # B.4): the ResNet networks, spectral norm on D, n_dis = 5 D steps,
+    # Adam(2e-4, beta_1=0), batch 64, 50k generator updates. The paper's
+    # hinge loss and beta_2 = 0.9 are set where the loss family and
+    # --beta_2 exist (the part of issue 8 that adds them); until then this
+    # uses the non-saturating loss and Adam's default beta_2.
+    "sngan_cifar10": dict(
+        dataset="tfds:cifar10",
+        model="resnet",
+        spectral_norm=True,
+        loss="hinge" if "hinge" in LOSS_FAMILIES else "non_saturating",
+        d_steps=5,
+        batch_size=64,
+        steps=50000,
+        latent_dim=128,
+        optimizer="adam",
+        lr=2e-4,
+        beta_1=0.0,
+        model_dir="runs/sngan_cifar10",
+        checkpoint_every=1000,
+    ),
 }
 
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
+SHAPE_FIELDS += ("conditional", "num_classes", "spectral_norm")
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:

@@ -1,7 +1,9 @@
 """`python -m tfgan.evaluate`: score an exported generator.
 
 Prints the Parzen-window table of Goodfellow et al. 2014 with this
-generator's row, domain-classifier metrics (``--train_classifier``) and,
+generator's row, domain-classifier metrics (``--train_classifier``; for a
+conditional export also the class accuracy of its samples: the fraction
+the classifier assigns to the asked-for class) and,
 given InceptionV3 weights, FID/KID/IS; writes everything to ``--out``.
 """
 

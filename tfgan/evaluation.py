@@ -19,6 +19,7 @@ import tensorflow as tf
 
 import pipelines
 from tfgan import exporting, metrics
+from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
 from tfgan.fileio import atomic_write
 
@@ -68,15 +69,28 @@ class EvalConfig:
     seed: int = 0
 
 
-def generated_images(export_dir: str, n: int, seed: int = 0, batch: int = 1000) -> np.ndarray:
-    """uint8 [n, H, W, C] from the export's ``sample`` signature (seeds seed..seed+n-1)."""
+def generated_images(export_dir: str, n: int, seed: int = 0, batch: int = 1000, num_classes=None) -> np.ndarray:
+    """uint8 [n, H, W, C] from the export's ``sample`` signature (seeds seed..seed+n-1).
+
+    A conditional export (`num_classes`) is asked for the classes in turn:
+    image i has label ``i % num_classes`` (see `generated_labels`).
+    """
     model = tf.saved_model.load(export_dir)
     sample = model.signatures["sample"]
-    parts = [
-        sample(seed=tf.range(s, min(s + batch, seed + n), dtype=tf.int64))["images"].numpy()
-        for s in range(seed, seed + n, batch)
-    ]
+    parts = []
+    for s in range(seed, seed + n, batch):
+        seeds = tf.range(s, min(s + batch, seed + n), dtype=tf.int64)
+        if num_classes:
+            labels = tf.constant(generated_labels(len(seeds), num_classes, offset=s - seed))
+            parts.append(sample(seed=seeds, label=labels)["images"].numpy())
+        else:
+            parts.append(sample(seed=seeds)["images"].numpy())
     return np.concatenate(parts)
+
+
+def generated_labels(n: int, num_classes: int, offset: int = 0) -> np.ndarray:
+    """The labels `generated_images` asks a conditional export for: int32 ``(offset + i) % num_classes``."""
+    return ((np.arange(n) + offset) % num_classes).astype(np.int32)
 
 
 def real_images(source: pipelines.ImageSource) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +182,13 @@ def domain_classifier(config: EvalConfig, train, train_labels, test, test_labels
     return model, accuracy
 
 
-def classifier_metrics(model, generated, train, test, num_classes: int) -> dict:
-    """Classifier-FID, classifier score and class coverage, each with its real-data reference."""
+def classifier_metrics(model, generated, train, test, num_classes: int, asked_labels=None) -> dict:
+    """Classifier-FID, classifier score and class coverage, each with its real-data reference.
+
+    With `asked_labels` (the classes a conditional generator was asked for)
+    also the class accuracy: the fraction of generated images the
+    classifier assigns to the asked class, overall and per class.
+    """
     features = keras.Model(model.inputs, [model.get_layer("features").output, model.get_layer("probs").output])
 
     def run(images):
@@ -182,7 +201,11 @@ def classifier_metrics(model, generated, train, test, num_classes: int) -> dict:
     train_f, _ = run(train[:n])
     hist_gen = metrics.class_histogram(gen_p, num_classes)
     hist_test = metrics.class_histogram(test_p, num_classes)
-    return {
+    out = {}
+    if asked_labels is not None:
+        predicted = np.argmax(gen_p, axis=1)
+        out["class_accuracy"], out["class_accuracy_per_class"] = conditional_accuracy(predicted, asked_labels)
+    return out | {
         "classifier_fid": metrics.fid(gen_f, test_f),
         "classifier_fid_real": metrics.fid(train_f, test_f),
         "classifier_score": metrics.inception_score(gen_p)[0],
@@ -192,6 +215,14 @@ def classifier_metrics(model, generated, train, test, num_classes: int) -> dict:
         "classes_covered": metrics.classes_covered(hist_gen),
         "classes_covered_real": metrics.classes_covered(hist_test),
     }
+
+
+def conditional_accuracy(predicted, asked) -> tuple[float, list[float]]:
+    """``(accuracy, per-class accuracy)`` of predicted vs asked classes (classes 0..max(asked))."""
+    predicted, asked = np.asarray(predicted), np.asarray(asked)
+    hits = predicted == asked
+    per_class = [float(hits[asked == c].mean()) if np.any(asked == c) else float("nan") for c in range(asked.max() + 1)]
+    return float(hits.mean()), per_class
 
 
 def inception_model(weights: str) -> keras.Model:
@@ -244,7 +275,8 @@ def evaluate(config: EvalConfig) -> dict:
     train, train_labels = real_images(train_source)
     test, test_labels = real_images(test_source)
     n_gen = max(config.num_samples, config.parzen_samples if config.parzen else 0)
-    generated = generated_images(export_dir, n_gen, seed=config.seed)
+    conditional = meta.get("num_classes")
+    generated = generated_images(export_dir, n_gen, seed=config.seed, num_classes=conditional)
     results = {
         "export_dir": export_dir,
         "dataset": config.dataset,
@@ -253,6 +285,8 @@ def evaluate(config: EvalConfig) -> dict:
         "num_train": len(train),
         "num_test": len(test),
     }
+    if conditional:
+        results["num_classes"] = conditional
     if config.parzen:
         results["parzen"] = parzen_table(generated, train, test, config.parzen_samples, config.parzen_valid)
     num_classes = train_source.info.num_classes
@@ -260,7 +294,9 @@ def evaluate(config: EvalConfig) -> dict:
         model, accuracy = domain_classifier(config, train, train_labels, test, test_labels, num_classes)
         if model is not None:
             results["classifier_test_accuracy"] = accuracy
-            results["classifier"] = classifier_metrics(model, generated[: config.num_samples], train, test, num_classes)
+            n = config.num_samples
+            asked = generated_labels(n, conditional) if conditional else None
+            results["classifier"] = classifier_metrics(model, generated[:n], train, test, num_classes, asked)
     if config.inception_weights:
         model = inception_model(config.inception_weights)
         n = min(config.num_samples, len(test))
@@ -304,8 +340,15 @@ def format_table(results: dict) -> str:
             f"  classifier score (max = C)      {k['classifier_score']:>10.3f} | {k['classifier_score_real']:.3f} (test)",
             f"  classes covered                 {k['classes_covered']:>10d} | {k['classes_covered_real']} (test)",
             f"  class histogram                 {k['class_histogram']}",
-            "",
         ]
+        if "class_accuracy" in k:
+            per_class = " ".join(f"{a:.2f}" for a in k["class_accuracy_per_class"])
+            lines += [
+                f"  class accuracy (asked label)    {k['class_accuracy']:>10.3f} | "
+                f"{results['classifier_test_accuracy']:.3f} (classifier on test)",
+                f"  per class                       {per_class}",
+            ]
+        lines.append("")
     if "inception" in results:
         i = results["inception"]
         lines += [
@@ -346,8 +389,10 @@ class ParzenMonitor(keras.callbacks.Callback):
     def estimate(self) -> tuple[float, float]:
         """``(mean log-likelihood, sigma)`` for the current generator."""
         z = exporting.stateless_latent(np.arange(self.n), self.model.latent_dim, self.model.noise)
+        classes = getattr(self.model, "num_classes", None)
+        labels = None if not classes else tf.range(self.n, dtype=tf.int32) % classes
         low, high = self.value_range
-        x = (np.asarray(self.model.generator(z, training=False)) - low) / (high - low)
+        x = (np.asarray(self.model.generator(with_labels(z, labels), training=False)) - low) / (high - low)
         samples = np.clip(x.reshape(self.n, -1), 0.0, 1.0)
         sigma, _ = metrics.parzen_select_sigma(samples, self.valid)
         return float(metrics.parzen_log_likelihood(samples, self.heldout, sigma).mean()), sigma

@@ -14,6 +14,13 @@ overwritten. Signatures (batch dimension always None):
   function of seed i (stateless RNG in the graph), z drawn from the
   training distribution.
 
+A class-conditional generator's signatures also take ``label`` int32 [None]
+(row i is an image of class label[i]): ``serving_default(z, label)`` and
+``sample(seed, label)``. A label outside 0..num_classes-1, or a label batch
+whose length differs from z's (seed's), fails the call with
+InvalidArgumentError (checked in the graph, not silently clamped);
+``metadata.json`` holds ``num_classes``.
+
 The graph holds only standard TensorFlow ops: no py_function, no pickles.
 """
 
@@ -27,6 +34,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
 from tfgan.fileio import atomic_write, publish_mode
 from tfgan.images import to_uint8
@@ -65,6 +73,38 @@ class _ServableGenerator(tf.Module):
         return self._from_z(stateless_latent(seed, self._latent_dim, self._noise))
 
 
+class _ServableConditionalGenerator(tf.Module):
+    def __init__(self, generator, latent_dim, noise, value_range, num_classes):
+        super().__init__()
+        self.generator = generator
+        self._latent_dim, self._noise, self._range = latent_dim, noise, value_range
+        self._num_classes = num_classes
+        label = tf.TensorSpec([None], tf.int32, name="label")
+        self.serving_default = tf.function(
+            self._from_z, input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z"), label]
+        )
+        self.sample = tf.function(
+            self._from_seed, input_signature=[tf.TensorSpec([None], tf.int64, name="seed"), label]
+        )
+
+    def _from_z(self, z, label):
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(label)[0], tf.shape(z)[0], message="label and z (seed) must have the same length"
+            ),
+            tf.debugging.assert_non_negative(label, message="label must be >= 0"),
+            tf.debugging.assert_less(
+                label, tf.constant(self._num_classes, tf.int32), message=f"label must be < {self._num_classes}"
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            label = tf.identity(label)
+        return {"images": to_uint8(self.generator([z, label], training=False), self._range)}
+
+    def _from_seed(self, seed, label):
+        return self._from_z(stateless_latent(seed, self._latent_dim, self._noise), label)
+
+
 def next_version(export_base: str) -> int:
     """One more than the highest integer version directory (1 if none)."""
     if not os.path.isdir(export_base):
@@ -73,14 +113,15 @@ def next_version(export_base: str) -> int:
     return max(versions, default=0) + 1
 
 
-def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int = 0) -> None:
+def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int = 0, num_classes=None) -> None:
     """Refuses a generator whose samples hold NaN or infinity.
 
     Raises:
       TfganError: If any output value is not finite.
     """
     z = stateless_latent(tf.range(seed, seed + n, dtype=tf.int64), latent_dim, noise)
-    out = generator(z, training=False)
+    labels = None if not num_classes else tf.range(n, dtype=tf.int32) % num_classes
+    out = generator(with_labels(z, labels), training=False)
     if not bool(tf.reduce_all(tf.math.is_finite(out))):
         raise TfganError(
             "the generator produces NaN or infinite values; it is not exported. Resume from an earlier "
@@ -88,7 +129,9 @@ def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int 
         )
 
 
-def export_generator(generator, export_base: str, *, latent_dim: int, noise: str, value_range, metadata=None) -> str:
+def export_generator(
+    generator, export_base: str, *, latent_dim: int, noise: str, value_range, metadata=None, num_classes=None
+) -> str:
     """Writes the generator as a new SavedModel version under `export_base`.
 
     Args:
@@ -98,6 +141,8 @@ def export_generator(generator, export_base: str, *, latent_dim: int, noise: str
       noise: ``"uniform"`` or ``"normal"``, the training latent distribution.
       value_range: ``(low, high)`` of the generator's output.
       metadata: Extra JSON-serialisable facts for ``metadata.json``.
+      num_classes: A class-conditional generator (``[z, label] -> images``)
+        for labels 0..num_classes-1: the signatures take ``label``.
 
     Returns:
       The path of the new version directory.
@@ -111,12 +156,15 @@ def export_generator(generator, export_base: str, *, latent_dim: int, noise: str
             f"{export_base} is itself an exported version (it holds saved_model.pb); pass its parent "
             f"directory ({os.path.dirname(os.path.abspath(export_base))}) so a new version is added beside it."
         )
-    check_finite(generator, latent_dim, noise)
+    check_finite(generator, latent_dim, noise, num_classes=num_classes)
     os.makedirs(export_base, exist_ok=True)
     version = next_version(export_base)
     tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
     try:
-        module = _ServableGenerator(generator, latent_dim, noise, value_range)
+        if num_classes:
+            module = _ServableConditionalGenerator(generator, latent_dim, noise, value_range, num_classes)
+        else:
+            module = _ServableGenerator(generator, latent_dim, noise, value_range)
         tf.saved_model.save(
             module,
             tmp,
@@ -140,6 +188,10 @@ def export_generator(generator, export_base: str, *, latent_dim: int, noise: str
             },
             **(metadata or {}),
         }
+        if num_classes:
+            info["num_classes"] = num_classes
+            for signature in info["signatures"].values():
+                signature["inputs"]["label"] = ["int32", [None]]
         atomic_write(os.path.join(tmp, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
         final = os.path.join(export_base, str(version))
         if os.path.exists(final):  # another exporter won the race: never overwrite
@@ -171,8 +223,29 @@ def latest_version(export_base: str) -> str:
     return os.path.join(export_base, str(version))
 
 
-def sample_images(export_dir: str, seeds) -> np.ndarray:
-    """Runs the `sample` signature of an export: uint8 [len(seeds), H, W, C]."""
-    loaded = tf.saved_model.load(export_dir)
-    out = loaded.signatures["sample"](seed=tf.constant(np.asarray(seeds, np.int64)))
-    return out["images"].numpy()
+def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
+    """Runs the `sample` signature of an export: uint8 [len(seeds), H, W, C].
+
+    Args:
+      export_dir: An export version directory.
+      seeds: int64 [N].
+      labels: int32 [N] classes, for a conditional export (required there;
+        refused for an unconditional one).
+
+    Raises:
+      TfganError: Labels missing for a conditional export, given to an
+        unconditional one, or out of range.
+    """
+    classes = load_metadata(export_dir).get("num_classes")
+    if classes and labels is None:
+        raise TfganError(f"{export_dir} is a conditional generator of {classes} classes: give labels (--label).")
+    if not classes and labels is not None:
+        raise TfganError(f"{export_dir} is not a conditional generator; it takes no labels (drop --label).")
+    seed = tf.constant(np.asarray(seeds, np.int64))
+    sample = tf.saved_model.load(export_dir).signatures["sample"]
+    if labels is None:
+        return sample(seed=seed)["images"].numpy()
+    labels = np.asarray(labels, np.int32)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise TfganError(f"labels must be in 0..{classes - 1} for {export_dir}, got {sorted(set(labels.tolist()))}.")
+    return sample(seed=seed, label=tf.constant(labels))["images"].numpy()

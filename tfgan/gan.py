@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan import distribute, losses, precision
+from tfgan.conditioning import with_labels
 from tfgan.networks import sample_noise
 
 # Counters written identically by every replica: keep the first replica's.
@@ -66,6 +67,10 @@ class GAN(keras.Model):
       noise: Latent distribution, ``"uniform"`` or ``"normal"``.
       d_steps: k, discriminator updates per generator update.
       seed: Seed of the noise `keras.random.SeedGenerator`.
+      num_classes: Class-conditional G and D (inputs ``[z, label]`` and
+        ``[images, label]``): D sees real images with their batch labels and
+        fakes with labels drawn uniformly over the classes, as does G's step.
+        None (default): unconditional; the data's labels are then ignored.
       fuse_discriminator: Run D once over real and fake images concatenated
         in the D step (one pass of 2B images instead of two of B: fewer,
         larger kernels). None (default) fuses when D has no BatchNormalization,
@@ -84,6 +89,7 @@ class GAN(keras.Model):
         d_steps=1,
         seed=None,
         fuse_discriminator=None,
+        num_classes=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -98,6 +104,7 @@ class GAN(keras.Model):
         if fuse_discriminator is None:
             fuse_discriminator = can_fuse(discriminator)
         self.fuse_discriminator = bool(fuse_discriminator)
+        self.num_classes = num_classes or None
         # Counts completed train steps (generator updates); checkpointed, so a
         # resumed run knows where it is.
         self.step = self.add_weight(
@@ -150,22 +157,44 @@ class GAN(keras.Model):
             lambda n: sample_noise(self.noise, (n, self.latent_dim), seed=self.seed_generator), batch_size
         )
 
+    def sample_labels(self, batch_size):
+        """Class labels int32 [batch_size], uniform over the classes; None when unconditional."""
+        if not self.num_classes:
+            return None
+        return keras.random.randint((batch_size,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
+
+    def _generate(self, z, labels=None, training=False):
+        """G(z), or G(z | labels) when conditional."""
+        return self.generator(with_labels(z, labels), training=training)
+
+    def _critic(self, images, labels=None, training=False):
+        """D's logits of `images`, conditioned on `labels` when conditional."""
+        return self.discriminator(with_labels(images, labels), training=training)
+
     def train_step(self, data):
         images = distribute.step_images(data)
+        # Under several replicas the labels are not carried (training.train refuses
+        # --conditional there), so only a dict element can hold them.
+        labels = data["label"] if self.num_classes else None
         batch_size = ops.shape(images)[1]
         self.nonfinite.assign(0)
         # A Python loop over a fixed k: unrolled once at trace time.
         for i in range(self.d_steps):
-            self._d_step(images[i])
+            if labels is None:  # the unconditional step's signature is unchanged
+                self._d_step(images[i])
+            else:
+                self._d_step(images[i], labels[i])
         self._g_step(batch_size)
         distribute.average_moving_statistics(self.generator, self.discriminator)
         self.step.assign_add(1)
         return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
-    def _d_step(self, real):
-        fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
+    def _d_step(self, real, real_labels=None):
+        n = ops.shape(real)[0]
+        fake_labels = self.sample_labels(n)
+        fake = self._generate(self.sample_latent(n), fake_labels, training=True)
         with tf.GradientTape() as tape:
-            real_logits, fake_logits = self._discriminate(real, fake)
+            real_logits, fake_logits = self._discriminate(real, fake, real_labels, fake_labels)
             loss = self.d_loss_fn(real_logits, fake_logits)
             # Identity unless the optimiser scales losses (--mixed_precision).
             scaled_loss = self.d_optimizer.scale_loss(loss)
@@ -188,18 +217,21 @@ class GAN(keras.Model):
         self.skipped_updates.assign_add(ops.cast(ops.logical_not(ok), "int64"))
         distribute.apply_if(ok, optimizer, grads, variables)
 
-    def _discriminate(self, real, fake):
+    def _discriminate(self, real, fake, real_labels=None, fake_labels=None):
         """D's logits on `real` and on `fake`, in one pass when fused."""
         if not self.fuse_discriminator:
-            return self.discriminator(real, training=True), self.discriminator(fake, training=True)
+            return self._critic(real, real_labels, training=True), self._critic(fake, fake_labels, training=True)
         n = ops.shape(real)[0]
-        logits = self.discriminator(ops.concatenate([real, ops.cast(fake, real.dtype)], axis=0), training=True)
+        images = ops.concatenate([real, ops.cast(fake, real.dtype)], axis=0)
+        labels = None if real_labels is None else ops.concatenate([real_labels, fake_labels], axis=0)
+        logits = self._critic(images, labels, training=True)
         return logits[:n], logits[n:]
 
     def _g_step(self, batch_size):
         z = self.sample_latent(batch_size)
+        labels = self.sample_labels(batch_size)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
+            fake_logits = self._critic(self._generate(z, labels, training=True), labels, training=True)
             loss = self.g_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         variables = self.generator.trainable_variables

@@ -3,7 +3,8 @@
 A generator maps z [B, latent_dim] to images [B, H, W, C] in the network's
 `output_range`; a discriminator maps images to one *logit* per image (the
 sigmoid that turns it into D's probability lives in the losses, where it
-can be computed stably).
+can be computed stably). Given ``num_classes``, both are class-conditional
+(`tfgan.conditioning`): G takes ``[z, label]`` and D ``[images, label]``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,22 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from tfgan import conditioning
+
 NOISE_KINDS = ("uniform", "normal")
 SQRT3 = math.sqrt(3.0)
+
+
+def maybe_spectral_norm(layer, enabled: bool):
+    """`layer` wrapped in `keras.layers.SpectralNormalization` when `enabled`.
+
+    Spectral normalisation (Miyato et al. 2018, "Spectral Normalization for
+    Generative Adversarial Networks") divides a kernel by its largest
+    singular value, estimated by one power iteration per training call.
+    Works for layers with a ``kernel`` (Dense, Conv2D) or ``embeddings``
+    (Embedding).
+    """
+    return layers.SpectralNormalization(layer) if enabled else layer
 
 
 def sample_noise(kind: str, shape, seed=None):
@@ -84,8 +99,10 @@ class Networks:
     """A generator/discriminator pair and how to feed them.
 
     Attributes:
-      generator: z [B, latent_dim] -> images [B, H, W, C] in `output_range`.
-      discriminator: images -> logits [B, 1].
+      generator: z [B, latent_dim] -> images [B, H, W, C] in `output_range`
+        (conditional: ``[z, label int32 [B]]`` -> images).
+      discriminator: images -> logits [B, 1] (conditional: ``[images,
+        label]`` -> logits).
       noise: The latent distribution (see `sample_noise`).
       output_range: ``(low, high)`` of the generator's pixels; the pipeline
         scales real images to the same range.
@@ -97,7 +114,7 @@ class Networks:
     output_range: tuple[float, float]
 
 
-def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
+def mlp(latent_dim: int, image_shape, pixel_mean=None, num_classes=None) -> Networks:
     """The MNIST networks of Goodfellow et al. 2014's released code (mnist.yaml).
 
     G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05), the
@@ -111,6 +128,9 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
       image_shape: ``(H, W, C)``.
       pixel_mean: Optional mean image [H, W, C] of the data in [0, 1];
         without it the output bias starts at 0.
+      num_classes: Class-conditional networks for labels 0..num_classes-1
+        (Mirza & Osindero 2014): G's input is z and a label embedding, D's
+        the flattened image and a one-hot label. None: unconditional.
     """
     size = math.prod(image_shape)
     g_init = keras.initializers.RandomUniform(-0.05, 0.05)
@@ -119,29 +139,26 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
     if pixel_mean is not None:
         p = np.clip(np.asarray(pixel_mean, np.float64).reshape(size), 1e-3, 1 - 1e-3)
         bias_init = keras.initializers.Constant(np.log(p / (1 - p)).astype(np.float32))
-    generator = keras.Sequential(
-        [
-            keras.Input((latent_dim,)),
-            layers.Dense(1200, activation="relu", kernel_initializer=g_init),
-            layers.Dense(1200, activation="relu", kernel_initializer=g_init),
-            layers.Dense(size, activation="sigmoid", kernel_initializer=g_init, bias_initializer=bias_init),
-            layers.Reshape(image_shape),
-        ],
-        name="generator",
-    )
-    discriminator = keras.Sequential(
-        [
-            keras.Input(image_shape),
-            layers.Flatten(),
-            layers.Dropout(0.2),
-            Maxout(240, 5, kernel_initializer=d_init),
-            layers.Dropout(0.5),
-            Maxout(240, 5, kernel_initializer=d_init),
-            layers.Dropout(0.5),
-            layers.Dense(1, kernel_initializer=d_init),
-        ],
-        name="discriminator",
-    )
+    g = [
+        layers.Dense(1200, activation="relu", kernel_initializer=g_init),
+        layers.Dense(1200, activation="relu", kernel_initializer=g_init),
+        layers.Dense(size, activation="sigmoid", kernel_initializer=g_init, bias_initializer=bias_init),
+        layers.Reshape(image_shape),
+    ]
+    d_input = [layers.Flatten(), layers.Dropout(0.2)]
+    d = [
+        Maxout(240, 5, kernel_initializer=d_init),
+        layers.Dropout(0.5),
+        Maxout(240, 5, kernel_initializer=d_init),
+        layers.Dropout(0.5),
+        layers.Dense(1, kernel_initializer=d_init),
+    ]
+    if num_classes:
+        generator = conditioning.conditional_generator(g, latent_dim, num_classes)
+        discriminator = conditioning.concat_discriminator(image_shape, d_input, d, num_classes)
+    else:
+        generator = keras.Sequential([keras.Input((latent_dim,)), *g], name="generator")
+        discriminator = keras.Sequential([keras.Input(image_shape), *d_input, *d], name="discriminator")
     return Networks(generator, discriminator, "uniform", (0.0, 1.0))
 
 
@@ -164,7 +181,7 @@ def dcgan_upsamplings(size: int) -> tuple[int, int]:
     return start, n
 
 
-def dcgan(latent_dim: int, image_shape) -> Networks:
+def dcgan(latent_dim: int, image_shape, num_classes=None) -> Networks:
     """The TensorFlow DCGAN tutorial's networks, generalised in size.
 
     At 28x28x1 this is the tutorial layer for layer. G: Dense s*s*256 ->
@@ -173,6 +190,10 @@ def dcgan(latent_dim: int, image_shape) -> Networks:
     s * 2**n there are n stride-2 layers, halving the channels each time.
     D: n stride-2 5x5 convolutions (64, 128, ... channels) each with
     LeakyReLU and Dropout 0.3 -> Dense 1. Noise N(0, 1); pixels in [-1, 1].
+
+    With `num_classes`, G's input is z concatenated with a label embedding
+    and D is a projection discriminator (Miyato & Koyama 2018) whose
+    features phi(x) are the flattened convolutions.
     """
     size, _, channels = image_shape
     start, n = dcgan_upsamplings(size)
@@ -198,31 +219,48 @@ def dcgan(latent_dim: int, image_shape) -> Networks:
     d = [keras.Input(image_shape)]
     for i in range(n):
         d += [layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), layers.LeakyReLU(0.3), layers.Dropout(0.3)]
-    d += [layers.Flatten(), layers.Dense(1)]
-    generator = keras.Sequential(g, name="generator")
-    discriminator = keras.Sequential(d, name="discriminator")
+    d.append(layers.Flatten())
+    if num_classes:
+        generator = conditioning.conditional_generator(g[1:], latent_dim, num_classes)
+        discriminator = conditioning.projection_discriminator(image_shape, d[1:], num_classes)
+    else:
+        generator = keras.Sequential(g, name="generator")
+        discriminator = keras.Sequential([*d, layers.Dense(1)], name="discriminator")
     return Networks(generator, discriminator, "normal", (-1.0, 1.0))
 
 
-MODELS = {"mlp": mlp, "dcgan": dcgan}
+def resnet(latent_dim: int, image_shape, num_classes=None, spectral_norm=False) -> Networks:
+    """SNGAN's ResNet generator and discriminator; see `tfgan.resnet`."""
+    from tfgan import resnet as resnet_lib  # it imports this module
+
+    return resnet_lib.resnet(latent_dim, image_shape, num_classes=num_classes, spectral_norm=spectral_norm)
+
+
+MODELS = {"mlp": mlp, "dcgan": dcgan, "resnet": resnet}
 
 
 # Models whose initialisation uses the data's mean image.
 USES_PIXEL_MEAN = ("mlp",)
 
 
-def build(model: str, latent_dim: int, image_shape, pixel_mean=None) -> Networks:
+def build(model: str, latent_dim: int, image_shape, pixel_mean=None, num_classes=None, **options) -> Networks:
     """Builds the named networks for images of `image_shape` (H, W, C).
 
     Args:
       pixel_mean: The data's mean image in [0, 1], used by models in
         `USES_PIXEL_MEAN` to initialise their output bias.
+      num_classes: Class-conditional networks (see `tfgan.conditioning`)
+        for labels 0..num_classes-1; None: unconditional.
+      **options: Further model-specific keyword arguments (e.g. resnet's
+        ``spectral_norm``).
 
     Raises:
       ValueError: Unknown model name or an image size the model cannot make.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    if num_classes:
+        options["num_classes"] = num_classes
     if model in USES_PIXEL_MEAN:
-        return MODELS[model](latent_dim, tuple(image_shape), pixel_mean=pixel_mean)
-    return MODELS[model](latent_dim, tuple(image_shape))
+        options["pixel_mean"] = pixel_mean
+    return MODELS[model](latent_dim, tuple(image_shape), **options)

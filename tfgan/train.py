@@ -23,7 +23,7 @@ flags.DEFINE_string("data_dir", None, "TFDS data directory (e.g. ../shared/datas
 flags.DEFINE_string("split", None, "Split to train on: train | test | a TFDS split such as train[:50000].")
 flags.DEFINE_integer("image_size", None, "Square image side; default: the dataset's own.")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (RGB); default: the dataset's own.")
-flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's).")
+flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's) | resnet (SNGAN's).")
 flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating (its practical variant).")
 flags.DEFINE_integer("d_steps", None, "k of Algorithm 1: discriminator steps per generator step.")
 flags.DEFINE_integer("batch_size", None, "Images per minibatch.")
@@ -52,6 +52,9 @@ flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for 
 flags.DEFINE_string("strategy", None, "default | mirrored (this machine's GPUs) | multi_worker (TF_CONFIG) | tpu.")
 flags.DEFINE_string("tpu", None, "--strategy=tpu: TPU name or grpc:// address; default: this TPU VM's.")
 flags.DEFINE_bool("sync_batchnorm", None, "BatchNorm statistics over the global batch, not each replica's.")
+flags.DEFINE_bool("conditional", None, "Class-conditional G and D (labels from the dataset).")
+flags.DEFINE_integer("num_classes", None, "Classes of --conditional; default: the dataset's own.")
+flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's layers (Miyato et al. 2018).")
 
 
 def config_from_flags() -> config_lib.TrainConfig:

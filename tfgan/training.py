@@ -32,10 +32,12 @@ from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
 from tfgan.gan import GAN
-from tfgan.images import make_grid, to_uint8, write_png
+from tfgan.images import write_png
 from tfgan.optimizers import paper_sgd
 
 SAMPLE_GRID = 64
+# Fixed z per class row of a conditional run's sample grid.
+CONDITIONAL_COLUMNS = 8
 # What restoring a damaged or mismatched checkpoint raises (a truncated data
 # file surfaces as IndexError from the reader).
 _RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError)
@@ -123,6 +125,30 @@ def fixed_latent(config: config_lib.TrainConfig, noise: str, n: int = SAMPLE_GRI
     return export_lib.stateless_latent(np.arange(n) + config.seed * 1_000_000, config.latent_dim, noise).numpy()
 
 
+def model_classes(config: config_lib.TrainConfig) -> int | None:
+    """The number of classes of the run's networks; None when unconditional."""
+    return config.num_classes if config.conditional else None
+
+
+def network_options(config: config_lib.TrainConfig) -> dict:
+    """Model keyword arguments beyond the shape: only those switched on."""
+    return {"spectral_norm": True} if config.spectral_norm else {}
+
+
+def fixed_inputs(config: config_lib.TrainConfig, noise: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(z, labels)`` of the run's sample grids.
+
+    Unconditional: `SAMPLE_GRID` fixed z and no labels. Conditional: one row
+    per class, each row the same `CONDITIONAL_COLUMNS` fixed z, so a column
+    shows one z across the classes.
+    """
+    if not config.conditional:
+        return fixed_latent(config, noise), None
+    z = fixed_latent(config, noise, CONDITIONAL_COLUMNS)
+    labels = np.repeat(np.arange(config.num_classes, dtype=np.int32), CONDITIONAL_COLUMNS)
+    return np.tile(z, (config.num_classes, 1)), labels
+
+
 def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> Run:
     """Builds networks, GAN and optimisers for `source`; restores the latest checkpoint.
 
@@ -137,7 +163,14 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
     if config.model in networks.USES_PIXEL_MEAN and not tf.train.latest_checkpoint(checkpoints):
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     try:
-        nets = networks.build(config.model, config.latent_dim, source.info.image_shape, pixel_mean=pixel_mean)
+        nets = networks.build(
+            config.model,
+            config.latent_dim,
+            source.info.image_shape,
+            pixel_mean=pixel_mean,
+            num_classes=model_classes(config),
+            **network_options(config),
+        )
     except ValueError as e:
         raise ConfigError(f"--model={config.model}: {e}") from e
     if config.mixed_precision:
@@ -150,6 +183,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         noise=nets.noise,
         d_steps=config.d_steps,
         seed=config.seed,
+        num_classes=model_classes(config),
     )
     spe = pipelines.steps_per_epoch(source.info, config.batch_size, config.d_steps)
     d_opt, g_opt = make_optimizers(config, spe)
@@ -240,9 +274,27 @@ def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, in
     return plan
 
 
+def _resolve_classes(config, info) -> int:
+    """The class count of a conditional run: the data's, or a larger --num_classes."""
+    if not info.num_classes:
+        raise ConfigError(
+            f"--conditional needs class labels, and --dataset={config.dataset} has none (a folder without class "
+            f"subfolders, or an npz without y). Use labelled data (digits, tfds:mnist, folder:<path> with one "
+            f"subfolder per class, npz with y) or drop --conditional."
+        )
+    if config.num_classes is not None and config.num_classes < info.num_classes:
+        raise ConfigError(
+            f"--num_classes={config.num_classes} is less than the {info.num_classes} classes of "
+            f"--dataset={config.dataset}; drop --num_classes to use the dataset's own."
+        )
+    return config.num_classes or info.num_classes
+
+
 def _resolve_against_run(config, source):
     h, _, c = source.info.image_shape
     config = dataclasses.replace(config, image_size=h, channels=c)
+    if config.conditional:
+        config = dataclasses.replace(config, num_classes=_resolve_classes(config, source.info))
     saved = load_saved_config(config.model_dir)
     has_checkpoint = tf.train.latest_checkpoint(paths(config.model_dir)["checkpoints"]) is not None
     if saved is not None and has_checkpoint:
@@ -273,6 +325,7 @@ def _export(config, nets, step: int, export_base: str | None = None, **extra) ->
         noise=nets.noise,
         value_range=nets.output_range,
         metadata=metadata,
+        num_classes=model_classes(config),
     )
 
 
@@ -294,6 +347,12 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     # First: a multi-worker strategy must start before TensorFlow does other work.
     strategy = distribute.make_strategy(config.strategy, config.tpu)
     distribute.check_batch(config.batch_size, strategy)
+    if config.conditional and distribute.is_distributed(strategy):
+        # The distributed input carries images only (see distribute.prepare_dataset).
+        raise ConfigError(
+            f"--conditional is not supported with {strategy.num_replicas_in_sync} replicas yet; "
+            "train conditional models with --strategy=default (or a single-device strategy)."
+        )
     # Only the chief writes the run's files; other workers write to a scratch
     # directory that is deleted at the end (they must still save: see below).
     chief = distribute.is_chief(strategy)
@@ -328,12 +387,14 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
 
     total = config.steps or config.epochs * run.steps_per_epoch
     start = cb.current_step(gan)
+    fixed_z, fixed_labels = fixed_inputs(config, run.nets.noise)
     writer = cb.TensorBoardWriter(
         where["logs"] if chief else os.path.join(scratch, "logs"),
-        fixed_latent(config, run.nets.noise),
+        fixed_z,
         run.nets.output_range,
         log_every=config.log_every,
         sample_every=config.sample_every,
+        fixed_labels=fixed_labels,
     )
     all_callbacks = [
         cb.NanGuard(config.on_nan, config.max_nan_skips, run.manager),  # first: before a checkpoint of that step
@@ -381,8 +442,7 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         run.manager.save(checkpoint_number=step)
     export_dir = None
     if chief:
-        grid = make_grid(to_uint8(gan.generator(writer.fixed_z, training=False), run.nets.output_range).numpy())
-        write_png(where["samples"], grid)
+        write_png(where["samples"], cb.sample_grid(gan.generator, fixed_z, run.nets.output_range, fixed_labels))
         if config.export:
             export_dir = _export_if_new(run, step)
     else:
@@ -434,7 +494,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
         )
     shape = (config.image_size, config.image_size, config.channels)
-    nets = networks.build(config.model, config.latent_dim, shape)
+    nets = networks.build(
+        config.model, config.latent_dim, shape, num_classes=model_classes(config), **network_options(config)
+    )
     step = tf.Variable(0, dtype=tf.int64)
     try:
         status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
