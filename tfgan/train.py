@@ -24,7 +24,9 @@ flags.DEFINE_string("split", None, "Split to train on: train | test | a TFDS spl
 flags.DEFINE_integer("image_size", None, "Square image side; default: the dataset's own.")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (RGB); default: the dataset's own.")
 flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's).")
-flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating (its practical variant).")
+flags.DEFINE_string(
+    "loss", None, "minimax (the paper's eq. 1) | non_saturating | wasserstein | hinge | least_squares."
+)
 flags.DEFINE_integer("d_steps", None, "k of Algorithm 1: discriminator steps per generator step.")
 flags.DEFINE_integer("batch_size", None, "Images per minibatch.")
 flags.DEFINE_integer("steps", None, "Total train steps (generator updates).")
