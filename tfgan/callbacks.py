@@ -171,7 +171,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
             tf.summary.scalar("eq/minus_log_4", -LOG_4)
 
     def sample_grid(self) -> np.ndarray:
-        images = self.model.generator(self.fixed_z, training=False)
+        images = self.model.sampling_generator(self.fixed_z, training=False)
         return make_grid(to_uint8(images, self.value_range).numpy())
 
     def _images(self, step):

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 
+from tfgan import augment
 from tfgan.errors import ConfigError
 from tfgan.losses import LOSS_FAMILIES
 from tfgan.networks import MODELS
@@ -61,6 +62,19 @@ class TrainConfig:
       mixed_precision: float16 compute with float32 variables, logits and
         losses, and dynamic loss scaling for both optimisers (see
         `tfgan.precision`); for GPUs, slow on CPUs.
+      beta_2: Adam's beta_2.
+      gp_weight: lambda of the WGAN-GP gradient penalty (Gulrajani et al.
+        2017); 0 turns it off.
+      r1_gamma: gamma of the R1 penalty (Mescheder et al. 2018); 0 turns it
+        off.
+      r1_interval: Lazy R1 (Karras et al. 2020): every this many D updates,
+        with gamma scaled by it.
+      spectral_norm: Spectral normalisation of D's layers (Miyato et al.
+        2018).
+      diffaugment: Comma-separated DiffAugment transforms (Zhao et al.
+        2020) of `tfgan.augment.POLICIES`; empty turns it off.
+      ema_decay: Decay of the EMA of G's weights used for samples,
+        evaluation and export; 0 turns it off.
     """
 
     preset: str = "default"
@@ -95,6 +109,13 @@ class TrainConfig:
     deterministic: bool = False
     eval_every: int = 0
     mixed_precision: bool = False
+    beta_2: float = 0.999
+    gp_weight: float = 0.0
+    r1_gamma: float = 0.0
+    r1_interval: int = 1
+    spectral_norm: bool = False
+    diffaugment: str = ""
+    ema_decay: float = 0.0
 
     def __post_init__(self):
         errors = []
@@ -129,6 +150,19 @@ class TrainConfig:
             errors.append(f"--d_lr must be a positive number, got {self.d_lr}")
         if not 0 <= self.beta_1 < 1:
             errors.append(f"--beta_1 must be in [0, 1), got {self.beta_1}")
+        if not 0 <= self.beta_2 < 1:
+            errors.append(f"--beta_2 must be in [0, 1), got {self.beta_2}")
+        for name in ("gp_weight", "r1_gamma"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                errors.append(f"--{name} must be a number >= 0 (0: off), got {getattr(self, name)}")
+        if self.r1_interval < 1:
+            errors.append(f"--r1_interval must be a positive integer (1: R1 on every D step), got {self.r1_interval}")
+        if not 0 <= self.ema_decay < 1:
+            errors.append(f"--ema_decay must be in [0, 1) (0: off; typically 0.999), got {self.ema_decay}")
+        try:
+            augment.parse_policy(self.diffaugment)
+        except ValueError as e:
+            errors.append(f"--diffaugment={self.diffaugment!r}: {e}")
         if self.steps is not None and self.epochs is not None:
             errors.append("give --steps or --epochs, not both")
         if self.steps is None and self.epochs is None:
@@ -197,11 +231,29 @@ PRESETS: dict[str, dict] = {
         model_dir="runs/dcgan_mnist",
         checkpoint_every=1000,
     ),
+    # WGAN-GP (Gulrajani et al. 2017, Algorithm 1) on MNIST with the DCGAN
+    # networks (D has no BatchNorm, which the per-example penalty needs):
+    # lambda = 10, n_critic = 5, Adam(1e-4, beta_1=0, beta_2=0.9).
+    "wgan_gp_mnist": dict(
+        dataset="tfds:mnist",
+        model="dcgan",
+        loss="wasserstein",
+        gp_weight=10.0,
+        d_steps=5,
+        batch_size=64,
+        steps=20000,
+        optimizer="adam",
+        lr=1e-4,
+        beta_1=0.0,
+        beta_2=0.9,
+        model_dir="runs/wgan_gp_mnist",
+        checkpoint_every=1000,
+    ),
 }
 
 # Fields a checkpoint's variables depend on (image_size and channels as resolved
 # from the data): resuming with other values is refused.
-SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
+SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision", "spectral_norm")
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:
@@ -233,8 +285,12 @@ def resolve(preset: str = "default", **overrides) -> TrainConfig:
 
 def incompatibilities(saved: TrainConfig, new: TrainConfig) -> list[str]:
     """The shape-defining fields where `new` differs from a run's `saved` config."""
-    return [
+    problems = [
         f"--{name}: checkpoint has {getattr(saved, name)!r}, now {getattr(new, name)!r}"
         for name in SHAPE_FIELDS
         if getattr(saved, name) != getattr(new, name)
     ]
+    # The EMA generator is in the checkpoint only when it was kept.
+    if (saved.ema_decay > 0) != (new.ema_decay > 0):
+        problems.append(f"--ema_decay: checkpoint has {saved.ema_decay!r}, now {new.ema_decay!r} (on/off differs)")
+    return problems

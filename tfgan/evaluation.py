@@ -347,7 +347,7 @@ class ParzenMonitor(keras.callbacks.Callback):
         """``(mean log-likelihood, sigma)`` for the current generator."""
         z = exporting.stateless_latent(np.arange(self.n), self.model.latent_dim, self.model.noise)
         low, high = self.value_range
-        x = (np.asarray(self.model.generator(z, training=False)) - low) / (high - low)
+        x = (np.asarray(self.model.sampling_generator(z, training=False)) - low) / (high - low)
         samples = np.clip(x.reshape(self.n, -1), 0.0, 1.0)
         sigma, _ = metrics.parzen_select_sigma(samples, self.valid)
         return float(metrics.parzen_log_likelihood(samples, self.heldout, sigma).mean()), sigma

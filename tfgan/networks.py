@@ -38,6 +38,17 @@ def sample_noise(kind: str, shape, seed=None):
     raise ValueError(f"unknown noise {kind!r}; choose one of {NOISE_KINDS}.")
 
 
+def maybe_spectral_norm(layer, enabled: bool):
+    """`layer` wrapped in `keras.layers.SpectralNormalization` when `enabled`.
+
+    Miyato et al. 2018, "Spectral Normalization for Generative Adversarial
+    Networks": each training-mode call runs one power iteration and divides
+    the layer's kernel by its estimated largest singular value, so the
+    layer is about 1-Lipschitz. For D's Dense/Conv layers (``--spectral_norm``).
+    """
+    return layers.SpectralNormalization(layer) if enabled else layer
+
+
 @keras.saving.register_keras_serializable(package="tfgan")
 class Maxout(layers.Layer):
     """Maxout units (Goodfellow et al. 2013): the max over `pieces` affine maps.
@@ -46,22 +57,35 @@ class Maxout(layers.Layer):
       units: Output units.
       pieces: Affine pieces per unit.
       kernel_initializer, kernel_constraint: As for `keras.layers.Dense`.
+      spectral_norm: Spectrally normalise the affine maps (`maybe_spectral_norm`).
     """
 
-    def __init__(self, units, pieces, kernel_initializer="glorot_uniform", kernel_constraint=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        pieces,
+        kernel_initializer="glorot_uniform",
+        kernel_constraint=None,
+        spectral_norm=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units, self.pieces = units, pieces
+        self.spectral_norm = spectral_norm
         self.dense = layers.Dense(
             units * pieces,
             kernel_initializer=kernel_initializer,
             kernel_constraint=kernel_constraint,
         )
+        # Only with spectral_norm: a second path to the same Dense would
+        # change the checkpoint layout of existing runs.
+        self.normalized = layers.SpectralNormalization(self.dense) if spectral_norm else None
 
     def build(self, input_shape):
-        self.dense.build(input_shape)
+        (self.dense if self.normalized is None else self.normalized).build(input_shape)
 
-    def call(self, x):
-        y = self.dense(x)
+    def call(self, x, training=False):
+        y = self.normalized(x, training=training) if self.normalized is not None else self.dense(x)
         y = ops.reshape(y, (-1, self.units, self.pieces))
         return ops.max(y, axis=-1)
 
@@ -75,6 +99,7 @@ class Maxout(layers.Layer):
             pieces=self.pieces,
             kernel_initializer=keras.initializers.serialize(self.dense.kernel_initializer),
             kernel_constraint=keras.constraints.serialize(self.dense.kernel_constraint),
+            spectral_norm=self.spectral_norm,
         )
         return config
 
@@ -97,7 +122,7 @@ class Networks:
     output_range: tuple[float, float]
 
 
-def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
+def mlp(latent_dim: int, image_shape, pixel_mean=None, spectral_norm=False) -> Networks:
     """The MNIST networks of Goodfellow et al. 2014's released code (mnist.yaml).
 
     G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05), the
@@ -111,6 +136,7 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
       image_shape: ``(H, W, C)``.
       pixel_mean: Optional mean image [H, W, C] of the data in [0, 1];
         without it the output bias starts at 0.
+      spectral_norm: Spectrally normalise D's affine layers.
     """
     size = math.prod(image_shape)
     g_init = keras.initializers.RandomUniform(-0.05, 0.05)
@@ -134,11 +160,11 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None) -> Networks:
             keras.Input(image_shape),
             layers.Flatten(),
             layers.Dropout(0.2),
-            Maxout(240, 5, kernel_initializer=d_init),
+            Maxout(240, 5, kernel_initializer=d_init, spectral_norm=spectral_norm),
             layers.Dropout(0.5),
-            Maxout(240, 5, kernel_initializer=d_init),
+            Maxout(240, 5, kernel_initializer=d_init, spectral_norm=spectral_norm),
             layers.Dropout(0.5),
-            layers.Dense(1, kernel_initializer=d_init),
+            maybe_spectral_norm(layers.Dense(1, kernel_initializer=d_init), spectral_norm),
         ],
         name="discriminator",
     )
@@ -164,7 +190,7 @@ def dcgan_upsamplings(size: int) -> tuple[int, int]:
     return start, n
 
 
-def dcgan(latent_dim: int, image_shape) -> Networks:
+def dcgan(latent_dim: int, image_shape, spectral_norm=False) -> Networks:
     """The TensorFlow DCGAN tutorial's networks, generalised in size.
 
     At 28x28x1 this is the tutorial layer for layer. G: Dense s*s*256 ->
@@ -173,6 +199,8 @@ def dcgan(latent_dim: int, image_shape) -> Networks:
     s * 2**n there are n stride-2 layers, halving the channels each time.
     D: n stride-2 5x5 convolutions (64, 128, ... channels) each with
     LeakyReLU and Dropout 0.3 -> Dense 1. Noise N(0, 1); pixels in [-1, 1].
+    D has no BatchNormalization (a gradient penalty needs per-example
+    gradients); `spectral_norm` wraps its Conv2D and Dense layers.
     """
     size, _, channels = image_shape
     start, n = dcgan_upsamplings(size)
@@ -197,8 +225,9 @@ def dcgan(latent_dim: int, image_shape) -> Networks:
     g.append(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
     d = [keras.Input(image_shape)]
     for i in range(n):
-        d += [layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), layers.LeakyReLU(0.3), layers.Dropout(0.3)]
-    d += [layers.Flatten(), layers.Dense(1)]
+        conv = maybe_spectral_norm(layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), spectral_norm)
+        d += [conv, layers.LeakyReLU(0.3), layers.Dropout(0.3)]
+    d += [layers.Flatten(), maybe_spectral_norm(layers.Dense(1), spectral_norm)]
     generator = keras.Sequential(g, name="generator")
     discriminator = keras.Sequential(d, name="discriminator")
     return Networks(generator, discriminator, "normal", (-1.0, 1.0))
@@ -211,18 +240,20 @@ MODELS = {"mlp": mlp, "dcgan": dcgan}
 USES_PIXEL_MEAN = ("mlp",)
 
 
-def build(model: str, latent_dim: int, image_shape, pixel_mean=None) -> Networks:
+def build(model: str, latent_dim: int, image_shape, pixel_mean=None, spectral_norm=False) -> Networks:
     """Builds the named networks for images of `image_shape` (H, W, C).
 
     Args:
       pixel_mean: The data's mean image in [0, 1], used by models in
         `USES_PIXEL_MEAN` to initialise their output bias.
+      spectral_norm: Spectrally normalise D's layers (`maybe_spectral_norm`).
 
     Raises:
       ValueError: Unknown model name or an image size the model cannot make.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    extra = {"spectral_norm": True} if spectral_norm else {}
     if model in USES_PIXEL_MEAN:
-        return MODELS[model](latent_dim, tuple(image_shape), pixel_mean=pixel_mean)
-    return MODELS[model](latent_dim, tuple(image_shape))
+        return MODELS[model](latent_dim, tuple(image_shape), pixel_mean=pixel_mean, **extra)
+    return MODELS[model](latent_dim, tuple(image_shape), **extra)

@@ -24,9 +24,7 @@ flags.DEFINE_string("split", None, "Split to train on: train | test | a TFDS spl
 flags.DEFINE_integer("image_size", None, "Square image side; default: the dataset's own.")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (RGB); default: the dataset's own.")
 flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's).")
-flags.DEFINE_string(
-    "loss", None, "minimax (the paper's eq. 1) | non_saturating | wasserstein | hinge | least_squares."
-)
+flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating | wasserstein | hinge | least_squares.")
 flags.DEFINE_integer("d_steps", None, "k of Algorithm 1: discriminator steps per generator step.")
 flags.DEFINE_integer("batch_size", None, "Images per minibatch.")
 flags.DEFINE_integer("steps", None, "Total train steps (generator updates).")
@@ -51,6 +49,13 @@ flags.DEFINE_integer("eval_every", None, "Log a Parzen estimate (eval/parzen_ll)
 flags.DEFINE_bool("deterministic", None, "Deterministic ops: a resumed run ends with the same weights.")
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the compiled function.")
 flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")
+flags.DEFINE_float("beta_2", None, "Adam's beta_2.")
+flags.DEFINE_float("gp_weight", None, "WGAN-GP gradient penalty weight lambda (Gulrajani et al. 2017); 0 = off.")
+flags.DEFINE_float("r1_gamma", None, "R1 penalty gamma (Mescheder et al. 2018); 0 = off.")
+flags.DEFINE_integer("r1_interval", None, "Lazy R1: apply every N D steps with gamma scaled by N.")
+flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's Dense/Conv layers (Miyato et al. 2018).")
+flags.DEFINE_string("diffaugment", None, "DiffAugment transforms for D's inputs: color,translation,cutout; '' = off.")
+flags.DEFINE_float("ema_decay", None, "EMA of G's weights for samples/eval/export (e.g. 0.999); 0 = off.")
 
 
 def config_from_flags() -> config_lib.TrainConfig:

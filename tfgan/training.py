@@ -112,8 +112,8 @@ def make_optimizers(config: config_lib.TrainConfig, steps_per_epoch: int):
         ramp = config.momentum_ramp_epochs * steps_per_epoch
         return paper_sgd(d_lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
     return (
-        keras.optimizers.Adam(d_lr, beta_1=config.beta_1),
-        keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+        keras.optimizers.Adam(d_lr, beta_1=config.beta_1, beta_2=config.beta_2),
+        keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2),
     )
 
 
@@ -136,7 +136,13 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
     if config.model in networks.USES_PIXEL_MEAN and not tf.train.latest_checkpoint(checkpoints):
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     try:
-        nets = networks.build(config.model, config.latent_dim, source.info.image_shape, pixel_mean=pixel_mean)
+        nets = networks.build(
+            config.model,
+            config.latent_dim,
+            source.info.image_shape,
+            pixel_mean=pixel_mean,
+            spectral_norm=config.spectral_norm,
+        )
     except ValueError as e:
         raise ConfigError(f"--model={config.model}: {e}") from e
     if config.mixed_precision:
@@ -160,6 +166,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         loss=config.loss,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
+        families=family_options(config),
     )
     gan.build_optimizers()
     checkpoint = tf.train.Checkpoint(
@@ -171,6 +178,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         rng=gan.seed_generator.state,
         # Dropout's RNG states: without them a resumed run draws other masks.
         layer_rngs=layer_rng_states(gan),
+        **family_checkpoint_objects(gan),
     )
     _remove_unfinished_checkpoints(checkpoints)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
@@ -189,6 +197,35 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         _set_learning_rate(d_opt, config.d_lr or config.lr)
         _set_learning_rate(g_opt, config.lr)
     return Run(config, nets, gan, manager, spe)
+
+
+def family_options(config: config_lib.TrainConfig) -> dict:
+    """The `GAN.compile` ``families`` options (penalties, DiffAugment, EMA) of a config."""
+    return dict(
+        gp_weight=config.gp_weight,
+        r1_gamma=config.r1_gamma,
+        r1_interval=config.r1_interval,
+        diffaugment=config.diffaugment,
+        ema_decay=config.ema_decay,
+        augment_seed=config.seed + 1,
+    )
+
+
+def family_checkpoint_objects(gan: GAN) -> dict:
+    """What the families add to the checkpoint, so a resumed run continues exactly.
+
+    Only what is on: the checkpoints of a run without them keep their layout.
+    """
+    objects = {}
+    if gan.r1_gamma:
+        objects["d_updates"] = gan.d_updates
+    if gan.gp_weight:
+        objects["penalty_rng"] = gan.penalty_seed.state
+    if gan.augmenter is not None:
+        objects["augment_rng"] = gan.augmenter.seed_generator.state
+    if gan.ema_generator is not None:
+        objects["ema_generator"] = gan.ema_generator
+    return objects
 
 
 def _set_learning_rate(optimizer, value: float) -> None:
@@ -255,7 +292,7 @@ def _resolve_against_run(config, source):
     return config
 
 
-def _export(config, nets, step: int, export_base: str | None = None, **extra) -> str:
+def _export(config, nets, step: int, export_base: str | None = None, generator=None, **extra) -> str:
     metadata = {
         "model": config.model,
         "preset": config.preset,
@@ -263,10 +300,11 @@ def _export(config, nets, step: int, export_base: str | None = None, **extra) ->
         "dataset": config.dataset,
         "step": step,
         "value_range": list(nets.output_range),
+        "ema_decay": config.ema_decay,
         **extra,
     }
     return export_lib.export_generator(
-        nets.generator,
+        generator or nets.generator,
         export_base or paths(config.model_dir)["export"],
         latent_dim=config.latent_dim,
         noise=nets.noise,
@@ -361,7 +399,7 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     step = cb.current_step(gan)
     if not run.manager.latest_checkpoint or not run.manager.latest_checkpoint.endswith(f"-{step}"):
         run.manager.save(checkpoint_number=step)
-    grid = make_grid(to_uint8(gan.generator(writer.fixed_z, training=False), run.nets.output_range).numpy())
+    grid = make_grid(to_uint8(gan.sampling_generator(writer.fixed_z, training=False), run.nets.output_range).numpy())
     write_png(where["samples"], grid)
     export_dir = None
     if config.export:
@@ -381,7 +419,7 @@ def _export_if_new(run: Run, step: int) -> str:
                 return os.path.join(base, str(latest))
         except (TfganError, OSError, ValueError):
             pass
-    path = _export(run.config, run.nets, step)
+    path = _export(run.config, run.nets, step, generator=run.gan.sampling_generator)
     log.info("exported the generator to %s", path)
     return path
 
@@ -416,7 +454,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
     nets = networks.build(config.model, config.latent_dim, shape)
     step = tf.Variable(0, dtype=tf.int64)
     try:
-        status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
+        # With --ema_decay the export is the averaged generator.
+        key = "ema_generator" if config.ema_decay > 0 else "generator"
+        status = tf.train.Checkpoint(**{key: nets.generator}, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
     except _RESTORE_ERRORS as e:
         raise TfganError(
