@@ -19,6 +19,9 @@ from __future__ import annotations
 from keras import ops
 
 LOSS_FAMILIES = ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares")
+# Families whose D output is a logit of a probability (the 2014 equilibrium
+# D = 1/2, V = -log 4 applies to them only).
+PROBABILISTIC_FAMILIES = ("minimax", "non_saturating")
 
 
 def value_function(real_logits, fake_logits):

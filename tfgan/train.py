@@ -74,8 +74,13 @@ def main(argv):
     print(f"trained {result.config.model_dir} to step {result.step}")
     if result.logs:
         from tfgan.callbacks import equilibrium_report
+        from tfgan.losses import PROBABILISTIC_FAMILIES
 
-        print(equilibrium_report(result.logs))
+        if result.config.loss in PROBABILISTIC_FAMILIES:
+            print(equilibrium_report(result.logs))
+        else:  # a critic's scores have no equilibrium value
+            logs = result.logs
+            print(f"critic: mean D(x)={logs['critic_real']:.3f} mean D(G(z))={logs['critic_fake']:.3f}")
     print(f"samples: {result.samples_png}")
     if result.export_dir:
         print(f"export:  {result.export_dir}")
