@@ -152,3 +152,25 @@ def test_resume_with_ema_toggled_is_refused(tmp_path):
     training.train(tiny_config(tmp_path, steps=1, export=False), verbose=0)
     with pytest.raises(ConfigError, match="--ema_decay"):
         training.train(tiny_config(tmp_path, steps=2, export=False, ema_decay=0.9), verbose=0)
+
+
+def test_cli_flags_reach_the_config(tmp_path):
+    from _util import TINY_FLAGS, run_module
+
+    flags = ["--loss=wasserstein", "--gp_weight=10", "--d_steps=2", "--beta_1=0", "--beta_2=0.9"]
+    flags += ["--spectral_norm", "--diffaugment=translation", "--ema_decay=0.5", "--r1_gamma=0.1", "--r1_interval=4"]
+    proc = run_module("tfgan.train", *TINY_FLAGS, "--steps=2", "--export=false", f"--model_dir={tmp_path}", *flags)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "critic: mean D(x)=" in proc.stdout and "equilibrium" not in proc.stdout
+    saved = training.load_saved_config(str(tmp_path))
+    assert (saved.gp_weight, saved.beta_2, saved.spectral_norm, saved.diffaugment) == (10.0, 0.9, True, "translation")
+    assert (saved.ema_decay, saved.r1_gamma, saved.r1_interval) == (0.5, 0.1, 4)
+
+
+def test_cli_unknown_augmentation_is_a_clear_error(tmp_path):
+    from _util import TINY_FLAGS, run_module
+
+    proc = run_module("tfgan.train", *TINY_FLAGS, f"--model_dir={tmp_path}", "--diffaugment=translation,flip")
+    assert proc.returncode == 2
+    assert "unknown DiffAugment transform(s) flip; choose from: color, translation, cutout" in proc.stderr
+    assert "Traceback" not in proc.stderr
