@@ -7,6 +7,7 @@ import json
 import math
 
 from tfgan import augment
+from tfgan.distribute import STRATEGIES
 from tfgan.errors import ConfigError
 from tfgan.losses import LOSS_FAMILIES
 from tfgan.networks import MODELS
@@ -62,6 +63,14 @@ class TrainConfig:
       mixed_precision: float16 compute with float32 variables, logits and
         losses, and dynamic loss scaling for both optimisers (see
         `tfgan.precision`); for GPUs, slow on CPUs.
+      strategy: ``default`` (one device), ``mirrored`` (this machine's
+        GPUs), ``multi_worker`` (the machines in ``TF_CONFIG``) or ``tpu``;
+        see `tfgan.distribute`. `batch_size` is the global batch, split
+        evenly over the replicas.
+      tpu: With ``strategy=tpu``: the TPU's name or ``grpc://`` address
+        (None: the TPU VM's own).
+      sync_batchnorm: BatchNormalization uses the global batch's statistics
+        (all replicas') instead of each replica's own.
       beta_2: Adam's beta_2.
       gp_weight: lambda of the WGAN-GP gradient penalty (Gulrajani et al.
         2017); 0 turns it off.
@@ -109,6 +118,9 @@ class TrainConfig:
     deterministic: bool = False
     eval_every: int = 0
     mixed_precision: bool = False
+    strategy: str = "default"
+    tpu: str | None = None
+    sync_batchnorm: bool = False
     beta_2: float = 0.999
     gp_weight: float = 0.0
     r1_gamma: float = 0.0
@@ -167,6 +179,10 @@ class TrainConfig:
             errors.append("give --steps or --epochs, not both")
         if self.steps is None and self.epochs is None:
             errors.append("give --steps or --epochs")
+        if self.strategy not in STRATEGIES:
+            errors.append(f"--strategy={self.strategy!r} is unknown; choose one of: {', '.join(STRATEGIES)}")
+        if self.tpu and self.strategy != "tpu":
+            errors.append(f"--tpu={self.tpu} needs --strategy=tpu (now {self.strategy!r}); pass both or neither")
         if not self.model_dir:
             errors.append("--model_dir must not be empty")
         if errors:

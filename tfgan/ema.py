@@ -27,12 +27,21 @@ def clone_generator(generator):
     return ema
 
 
-def update(ema_generator, generator, decay):
-    """Moves `ema_generator` towards `generator`: ``ema = decay * ema + (1 - decay) * new``."""
+def update(ema_generator, generator, decay, reduce=None):
+    """Moves `ema_generator` towards `generator`: ``ema = decay * ema + (1 - decay) * new``.
+
+    Args:
+      reduce: Applied to the list of G's non-trainable values before they
+        are copied (under replicas: their mean, which each replica's own
+        BatchNorm statistics become only later in the step).
+    """
     ema_train, ema_other = _state(ema_generator)
     train, other = _state(generator)
     # clone_model makes the same layers in the same order: weights pair up.
     for e, v in zip(ema_train, train, strict=True):
         e.assign(decay * e + (1.0 - decay) * keras.ops.cast(v, e.dtype))
-    for e, v in zip(ema_other, other, strict=True):
+    values = [keras.ops.convert_to_tensor(v) for v in other]
+    if reduce is not None and values:
+        values = reduce(values)
+    for e, v in zip(ema_other, values, strict=True):
         e.assign(keras.ops.cast(v, e.dtype))

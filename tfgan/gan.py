@@ -6,8 +6,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan import augment, ema, losses, precision, regularizers
+from tfgan import augment, distribute, ema, losses, precision, regularizers
 from tfgan.networks import sample_noise
+
+# Counters written identically by every replica: keep the first replica's.
+_REPLICATED = {"aggregation": "only_first_replica"}
 
 # Bits of `GAN.nonfinite`: which quantities of the last train step were NaN or
 # infinite (their update was not applied).
@@ -57,7 +60,9 @@ class GAN(keras.Model):
 
     The data `train_step` receives is a dict ``{"image": float32 [k, B, H, W,
     C], "label": int32 [k, B]}`` (`pipelines.make_train_dataset` with
-    ``group=k``), images in the generator's output range.
+    ``group=k``), images in the generator's output range; under a
+    `tf.distribute` strategy, the images alone laid out [B, k, H, W, C]
+    (`tfgan.distribute.prepare_dataset`).
 
     Args:
       generator: z [B, latent_dim] -> images [B, H, W, C].
@@ -100,15 +105,17 @@ class GAN(keras.Model):
         self.fuse_discriminator = bool(fuse_discriminator)
         # Counts completed train steps (generator updates); checkpointed, so a
         # resumed run knows where it is.
-        self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros", trainable=False, name="step")
+        self.step = self.add_weight(
+            shape=(), dtype="int64", initializer="zeros", trainable=False, name="step", **_REPLICATED
+        )
         # A non-finite loss or gradient never reaches the weights: its update is
         # skipped, flagged here (NONFINITE_BITS) and counted, and the callbacks
         # decide whether training stops (`tfgan.callbacks.NanGuard`).
         self.nonfinite = self.add_weight(
-            shape=(), dtype="int32", initializer="zeros", trainable=False, name="nonfinite"
+            shape=(), dtype="int32", initializer="zeros", trainable=False, name="nonfinite", **_REPLICATED
         )
         self.skipped_updates = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False, name="skipped_updates"
+            shape=(), dtype="int64", initializer="zeros", trainable=False, name="skipped_updates", **_REPLICATED
         )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.built = True
@@ -154,18 +161,22 @@ class GAN(keras.Model):
 
     def sample_latent(self, batch_size):
         """Fresh noise z [batch_size, latent_dim] from the model's seeded stream."""
-        return sample_noise(self.noise, (batch_size, self.latent_dim), seed=self.seed_generator)
+        # Under replicas: this replica's slice of one draw for the global batch.
+        return distribute.replica_slice(
+            lambda n: sample_noise(self.noise, (n, self.latent_dim), seed=self.seed_generator), batch_size
+        )
 
     def train_step(self, data):
-        images = data["image"]
+        images = distribute.step_images(data)
         batch_size = ops.shape(images)[1]
         self.nonfinite.assign(0)
         # A Python loop over a fixed k: unrolled once at trace time.
         for i in range(self.d_steps):
             self._d_step(images[i])
         self._g_step(batch_size)
+        distribute.average_moving_statistics(self.generator, self.discriminator)
         self.step.assign_add(1)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
     def _d_step(self, real):
         fake = self.generator(self.sample_latent(ops.shape(real)[0]), training=True)
@@ -177,14 +188,15 @@ class GAN(keras.Model):
             # Identity unless the optimiser scales losses (--mixed_precision).
             scaled_loss = self.d_optimizer.scale_loss(total)
         variables = self.discriminator.trainable_variables
-        grads = tape.gradient(scaled_loss, variables)
+        # Mean of the replicas' gradients: the gradient of the global batch's mean loss.
+        grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.d_optimizer)
         self._apply_if_finite(self.d_optimizer, grads, variables, total, grad_norm, loss_bit=1)
         self._track_d(loss, real_logits, fake_logits, grad_norm)
 
     def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit):
         """Applies the update unless the loss or the gradients are NaN/inf."""
-        loss_ok = ops.all(ops.isfinite(loss))
+        loss_ok = ops.all(ops.isfinite(distribute.all_mean(loss)))  # the same on every replica
         # Under loss scaling an overflow is routine: LossScaleOptimizer skips it.
         scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         grads_ok = True if scaled else ops.isfinite(grad_norm)
@@ -192,7 +204,7 @@ class GAN(keras.Model):
         flags = ops.where(loss_ok, 0, loss_bit) + ops.where(grads_ok, 0, 2 * loss_bit)
         self.nonfinite.assign(tf.bitwise.bitwise_or(self.nonfinite, ops.cast(flags, "int32")))
         self.skipped_updates.assign_add(ops.cast(ops.logical_not(ok), "int64"))
-        ops.cond(ok, lambda: optimizer.apply(grads, variables), lambda: None)
+        distribute.apply_if(ok, optimizer, grads, variables)
 
     def _discriminate(self, real, fake):
         """D's logits on `real` and on `fake`, in one pass when fused."""
@@ -209,7 +221,7 @@ class GAN(keras.Model):
             loss = self.g_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         variables = self.generator.trainable_variables
-        grads = tape.gradient(scaled_loss, variables)
+        grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.g_optimizer)
         self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4)
         self._update_ema()
@@ -258,7 +270,7 @@ class GAN(keras.Model):
         # leaves G's noise as it was.
         if not hasattr(self, "d_updates"):
             self.d_updates = self.add_weight(
-                shape=(), dtype="int64", initializer="zeros", trainable=False, name="d_updates"
+                shape=(), dtype="int64", initializer="zeros", trainable=False, name="d_updates", **_REPLICATED
             )
             self.penalty_seed = keras.random.SeedGenerator(None if augment_seed is None else augment_seed + 1)
         for name, on in (("gp", self.gp_weight), ("r1", self.r1_gamma)):
@@ -283,7 +295,11 @@ class GAN(keras.Model):
         discriminate = discriminate or (lambda x: self.discriminator(x, training=True))
         total = 0.0
         if self.gp_weight:
-            alpha = regularizers.interpolation_alpha(ops.shape(real)[0], len(real.shape), seed=self.penalty_seed)
+            # Under replicas: this replica's rows of one draw, as for the noise.
+            alpha = distribute.replica_slice(
+                lambda n: regularizers.interpolation_alpha(n, len(real.shape), seed=self.penalty_seed),
+                ops.shape(real)[0],
+            )
             gp = regularizers.gradient_penalty(discriminate, real, fake, alpha)
             self.trackers["gp"].update_state(gp)
             total = total + self.gp_weight * gp
@@ -297,4 +313,4 @@ class GAN(keras.Model):
 
     def _update_ema(self):
         if self.ema_generator is not None:
-            ema.update(self.ema_generator, self.generator, self.ema_decay)
+            ema.update(self.ema_generator, self.generator, self.ema_decay, reduce=distribute.all_mean)

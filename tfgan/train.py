@@ -49,6 +49,9 @@ flags.DEFINE_integer("eval_every", None, "Log a Parzen estimate (eval/parzen_ll)
 flags.DEFINE_bool("deterministic", None, "Deterministic ops: a resumed run ends with the same weights.")
 flags.DEFINE_integer("steps_per_execution", None, "Train steps per call of the compiled function.")
 flags.DEFINE_bool("mixed_precision", None, "mixed_float16 with loss scaling for both players (GPU).")
+flags.DEFINE_string("strategy", None, "default | mirrored (this machine's GPUs) | multi_worker (TF_CONFIG) | tpu.")
+flags.DEFINE_string("tpu", None, "--strategy=tpu: TPU name or grpc:// address; default: this TPU VM's.")
+flags.DEFINE_bool("sync_batchnorm", None, "BatchNorm statistics over the global batch, not each replica's.")
 flags.DEFINE_float("beta_2", None, "Adam's beta_2.")
 flags.DEFINE_float("gp_weight", None, "WGAN-GP gradient penalty weight lambda (Gulrajani et al. 2017); 0 = off.")
 flags.DEFINE_float("r1_gamma", None, "R1 penalty gamma (Mescheder et al. 2018); 0 = off.")
@@ -81,7 +84,8 @@ def main(argv):
         else:  # a critic's scores have no equilibrium value
             logs = result.logs
             print(f"critic: mean D(x)={logs['critic_real']:.3f} mean D(G(z))={logs['critic_fake']:.3f}")
-    print(f"samples: {result.samples_png}")
+    if result.samples_png:  # None on a non-chief worker, which writes no files
+        print(f"samples: {result.samples_png}")
     if result.export_dir:
         print(f"export:  {result.export_dir}")
 

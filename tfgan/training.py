@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import os
 import shutil
+import tempfile
 
 import keras
 import numpy as np
@@ -25,8 +26,8 @@ import tensorflow as tf
 import pipelines
 from tfgan import callbacks as cb
 from tfgan import config as config_lib
+from tfgan import distribute, networks, precision
 from tfgan import exporting as export_lib
-from tfgan import networks, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
@@ -49,7 +50,7 @@ class RunResult:
       config: The resolved config (as written to config.json).
       step: Train steps completed.
       logs: The last step's metrics (empty if no step ran in this call).
-      samples_png: Path of the final sample grid.
+      samples_png: Path of the final sample grid (None on a non-chief worker).
       export_dir: Path of the exported SavedModel version, or None.
     """
 
@@ -328,7 +329,15 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
       ConfigError, TfganError, pipelines.PipelineError: With a message that
         names the problem and the fix.
     """
-    _check_writable(config.model_dir)
+    # First: a multi-worker strategy must start before TensorFlow does other work.
+    strategy = distribute.make_strategy(config.strategy, config.tpu)
+    distribute.check_batch(config.batch_size, strategy)
+    # Only the chief writes the run's files; other workers write to a scratch
+    # directory that is deleted at the end (they must still save: see below).
+    chief = distribute.is_chief(strategy)
+    scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
+    if chief:
+        _check_writable(config.model_dir)
     source = pipelines.open_source(
         config.dataset,
         data_dir=config.data_dir,
@@ -340,17 +349,25 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     if config.deterministic:
         # Process-wide: reductions and kernels pick deterministic algorithms.
         tf.config.experimental.enable_op_determinism()
-    run = build_run(config, source)
+    with strategy.scope():  # every worker restores the chief's latest checkpoint
+        run = build_run(config, source)
+        distribute.prepare_gan(run.gan, strategy, sync_batchnorm=config.sync_batchnorm)
     gan, where = run.gan, paths(config.model_dir)
-    atomic_write(where["config"], config.to_json())
-    repaired = repair_event_files(where["logs"])
-    if repaired:
-        log.warning("truncated the unfinished last record of %s (a killed run's log)", ", ".join(repaired))
+    if chief:
+        atomic_write(where["config"], config.to_json())
+        repaired = repair_event_files(where["logs"])
+        if repaired:
+            log.warning("truncated the unfinished last record of %s (a killed run's log)", ", ".join(repaired))
+    else:
+        # Saving may take part in the strategy's collectives, so every worker
+        # saves; a non-chief's copies go to its scratch directory.
+        manager = tf.train.CheckpointManager(run.manager.checkpoint, os.path.join(scratch, "checkpoints"), 1)
+        run = dataclasses.replace(run, manager=manager)
 
     total = config.steps or config.epochs * run.steps_per_epoch
     start = cb.current_step(gan)
     writer = cb.TensorBoardWriter(
-        where["logs"],
+        where["logs"] if chief else os.path.join(scratch, "logs"),
         fixed_latent(config, run.nets.noise),
         run.nets.output_range,
         log_every=config.log_every,
@@ -382,6 +399,7 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
                     group=config.d_steps,
                     start_step=cb.current_step(gan),
                 )
+                ds = distribute.prepare_dataset(ds, strategy)
                 history = gan.fit(
                     ds,
                     initial_epoch=initial_epoch,
@@ -399,12 +417,17 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     step = cb.current_step(gan)
     if not run.manager.latest_checkpoint or not run.manager.latest_checkpoint.endswith(f"-{step}"):
         run.manager.save(checkpoint_number=step)
-    grid = make_grid(to_uint8(gan.sampling_generator(writer.fixed_z, training=False), run.nets.output_range).numpy())
-    write_png(where["samples"], grid)
     export_dir = None
-    if config.export:
-        export_dir = _export_if_new(run, step)
-    return RunResult(config, step, logs, where["samples"], export_dir)
+    if chief:
+        grid = make_grid(
+            to_uint8(gan.sampling_generator(writer.fixed_z, training=False), run.nets.output_range).numpy()
+        )
+        write_png(where["samples"], grid)
+        if config.export:
+            export_dir = _export_if_new(run, step)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return RunResult(config, step, logs, where["samples"] if chief else None, export_dir)
 
 
 def _export_if_new(run: Run, step: int) -> str:
