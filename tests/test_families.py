@@ -174,3 +174,20 @@ def test_cli_unknown_augmentation_is_a_clear_error(tmp_path):
     assert proc.returncode == 2
     assert "unknown DiffAugment transform(s) flip; choose from: color, translation, cutout" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_families_train_on_two_replicas_with_identical_copies():
+    import subprocess
+    import sys
+
+    from _util import ROOT, cli_env
+
+    script = os.path.join(ROOT, "tests", "_families_mirrored.py")
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=cli_env(), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")]
+    assert [r[1] for r in results] == ["gp", "r1_lazy", "diffaugment", "ema", "spectral_norm"]
+    for _, name, finite, spread, d_updates in results:
+        assert finite == "True", name
+        assert float(spread) == 0.0, name  # every replica holds the same G, D and EMA weights
+        assert int(d_updates) == 4, name  # 2 steps x k=2, counted once, not once per replica
