@@ -54,8 +54,6 @@ def test_spectral_norm_wraps_every_discriminator_layer_with_a_kernel():
 def test_odd_sizes_are_refused_with_the_rule(tmp_path):
     with pytest.raises(ConfigError, match="image_size = s \\* 2\\*\\*n"):
         training.train(tiny_config(tmp_path, model="resnet", image_size=30), verbose=0)
-    with pytest.raises(ConfigError, match="--spectral_norm is not supported by --model=dcgan"):
-        tiny_config(tmp_path, spectral_norm=True)
 
 
 @pytest.mark.parametrize("conditional", [False, True])

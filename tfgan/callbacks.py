@@ -186,7 +186,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
             tf.summary.scalar("eq/minus_log_4", -LOG_4)
 
     def sample_grid(self) -> np.ndarray:
-        return sample_grid(self.model.generator, self.fixed_z, self.value_range, self.fixed_labels)
+        return sample_grid(self.model.sampling_generator, self.fixed_z, self.value_range, self.fixed_labels)
 
     def _images(self, step):
         if self._written["images"] == step:

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 
+from tfgan import augment
 from tfgan.distribute import STRATEGIES
 from tfgan.errors import ConfigError
 from tfgan.losses import LOSS_FAMILIES
@@ -13,7 +14,6 @@ from tfgan.networks import MODELS
 
 OPTIMIZERS = ("adam", "paper_sgd")
 # Models whose discriminator takes --spectral_norm.
-SPECTRAL_NORM_MODELS = ("resnet",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +76,19 @@ class TrainConfig:
         labelled data.
       num_classes: Classes of a conditional model; None takes the
         dataset's own (resolved and saved in config.json).
+      beta_2: Adam's beta_2.
+      gp_weight: lambda of the WGAN-GP gradient penalty (Gulrajani et al.
+        2017); 0 turns it off.
+      r1_gamma: gamma of the R1 penalty (Mescheder et al. 2018); 0 turns it
+        off.
+      r1_interval: Lazy R1 (Karras et al. 2020): every this many D updates,
+        with gamma scaled by it.
       spectral_norm: Spectral normalisation of D's layers (Miyato et al.
         2018).
+      diffaugment: Comma-separated DiffAugment transforms (Zhao et al.
+        2020) of `tfgan.augment.POLICIES`; empty turns it off.
+      ema_decay: Decay of the EMA of G's weights used for samples,
+        evaluation and export; 0 turns it off.
     """
 
     preset: str = "default"
@@ -117,7 +128,13 @@ class TrainConfig:
     sync_batchnorm: bool = False
     conditional: bool = False
     num_classes: int | None = None
+    beta_2: float = 0.999
+    gp_weight: float = 0.0
+    r1_gamma: float = 0.0
+    r1_interval: int = 1
     spectral_norm: bool = False
+    diffaugment: str = ""
+    ema_decay: float = 0.0
 
     def __post_init__(self):
         errors = []
@@ -152,6 +169,19 @@ class TrainConfig:
             errors.append(f"--d_lr must be a positive number, got {self.d_lr}")
         if not 0 <= self.beta_1 < 1:
             errors.append(f"--beta_1 must be in [0, 1), got {self.beta_1}")
+        if not 0 <= self.beta_2 < 1:
+            errors.append(f"--beta_2 must be in [0, 1), got {self.beta_2}")
+        for name in ("gp_weight", "r1_gamma"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                errors.append(f"--{name} must be a number >= 0 (0: off), got {getattr(self, name)}")
+        if self.r1_interval < 1:
+            errors.append(f"--r1_interval must be a positive integer (1: R1 on every D step), got {self.r1_interval}")
+        if not 0 <= self.ema_decay < 1:
+            errors.append(f"--ema_decay must be in [0, 1) (0: off; typically 0.999), got {self.ema_decay}")
+        try:
+            augment.parse_policy(self.diffaugment)
+        except ValueError as e:
+            errors.append(f"--diffaugment={self.diffaugment!r}: {e}")
         if self.steps is not None and self.epochs is not None:
             errors.append("give --steps or --epochs, not both")
         if self.steps is None and self.epochs is None:
@@ -166,8 +196,6 @@ class TrainConfig:
             errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
         if self.num_classes is not None and self.num_classes < 2:
             errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
-        if self.spectral_norm and self.model not in SPECTRAL_NORM_MODELS:
-            errors.append(f"--spectral_norm is not supported by --model={self.model}; use --model=resnet")
         if errors:
             raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))
 
@@ -249,16 +277,14 @@ PRESETS: dict[str, dict] = {
         checkpoint_every=500,
     ),
     # SNGAN on CIFAR-10 (Miyato et al. 2018, Table 3 setting C / appendix
-    # B.4): the ResNet networks, spectral norm on D, n_dis = 5 D steps,
-    # Adam(2e-4, beta_1=0), batch 64, 50k generator updates. The paper's
-    # hinge loss and beta_2 = 0.9 are set where the loss family and
-    # --beta_2 exist (the part of issue 8 that adds them); until then this
-    # uses the non-saturating loss and Adam's default beta_2.
+    # B.4): the ResNet networks, spectral norm on D, hinge loss, n_dis = 5
+    # D steps, Adam(2e-4, beta_1=0, beta_2=0.9), batch 64, 50k generator
+    # updates.
     "sngan_cifar10": dict(
         dataset="tfds:cifar10",
         model="resnet",
         spectral_norm=True,
-        loss="hinge" if "hinge" in LOSS_FAMILIES else "non_saturating",
+        loss="hinge",
         d_steps=5,
         batch_size=64,
         steps=50000,
@@ -266,7 +292,26 @@ PRESETS: dict[str, dict] = {
         optimizer="adam",
         lr=2e-4,
         beta_1=0.0,
+        beta_2=0.9,
         model_dir="runs/sngan_cifar10",
+        checkpoint_every=1000,
+    ),
+    # WGAN-GP (Gulrajani et al. 2017, Algorithm 1) on MNIST with the DCGAN
+    # networks (D has no BatchNorm, which the per-example penalty needs):
+    # lambda = 10, n_critic = 5, Adam(1e-4, beta_1=0, beta_2=0.9).
+    "wgan_gp_mnist": dict(
+        dataset="tfds:mnist",
+        model="dcgan",
+        loss="wasserstein",
+        gp_weight=10.0,
+        d_steps=5,
+        batch_size=64,
+        steps=20000,
+        optimizer="adam",
+        lr=1e-4,
+        beta_1=0.0,
+        beta_2=0.9,
+        model_dir="runs/wgan_gp_mnist",
         checkpoint_every=1000,
     ),
 }
@@ -306,8 +351,12 @@ def resolve(preset: str = "default", **overrides) -> TrainConfig:
 
 def incompatibilities(saved: TrainConfig, new: TrainConfig) -> list[str]:
     """The shape-defining fields where `new` differs from a run's `saved` config."""
-    return [
+    problems = [
         f"--{name}: checkpoint has {getattr(saved, name)!r}, now {getattr(new, name)!r}"
         for name in SHAPE_FIELDS
         if getattr(saved, name) != getattr(new, name)
     ]
+    # The EMA generator is in the checkpoint only when it was kept.
+    if (saved.ema_decay > 0) != (new.ema_decay > 0):
+        problems.append(f"--ema_decay: checkpoint has {saved.ema_decay!r}, now {new.ema_decay!r} (on/off differs)")
+    return problems

@@ -392,7 +392,7 @@ class ParzenMonitor(keras.callbacks.Callback):
         classes = getattr(self.model, "num_classes", None)
         labels = None if not classes else tf.range(self.n, dtype=tf.int32) % classes
         low, high = self.value_range
-        x = (np.asarray(self.model.generator(with_labels(z, labels), training=False)) - low) / (high - low)
+        x = (np.asarray(self.model.sampling_generator(with_labels(z, labels), training=False)) - low) / (high - low)
         samples = np.clip(x.reshape(self.n, -1), 0.0, 1.0)
         sigma, _ = metrics.parzen_select_sigma(samples, self.valid)
         return float(metrics.parzen_log_likelihood(samples, self.heldout, sigma).mean()), sigma

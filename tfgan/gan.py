@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan import distribute, losses, precision
+from tfgan import augment, distribute, ema, losses, precision, regularizers
 from tfgan.conditioning import with_labels
 from tfgan.networks import sample_noise
 
@@ -18,7 +18,10 @@ _REPLICATED = {"aggregation": "only_first_replica"}
 NONFINITE_BITS = {1: "d_loss", 2: "D's gradients", 4: "g_loss", 8: "G's gradients"}
 
 # Logged every step. d_real/d_fake are mean D(x) and D(G(z)); both are 1/2 at
-# the paper's equilibrium, where value = V(D, G) = -log 4.
+# the paper's equilibrium, where value = V(D, G) = -log 4. critic_real/
+# critic_fake are D's raw mean outputs (logits), the scores the wasserstein,
+# hinge and least_squares losses read (for them d_real/d_fake only say on
+# which side of 0 the scores lie).
 METRIC_NAMES = (
     "d_loss",
     "g_loss",
@@ -29,6 +32,8 @@ METRIC_NAMES = (
     "d_acc_fake",
     "d_grad_norm",
     "g_grad_norm",
+    "critic_real",
+    "critic_fake",
 )
 
 
@@ -122,13 +127,23 @@ class GAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, loss="non_saturating", **kwargs):
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        loss="non_saturating",
+        *,
+        families=None,
+        **kwargs,
+    ):
         """Configures training.
 
         Args:
           d_optimizer: Optimizer of the discriminator.
           g_optimizer: Optimizer of the generator.
           loss: A loss family name of `tfgan.losses`.
+          families: Keyword arguments of `_configure_families` (penalties,
+            DiffAugment, EMA); None: all off.
           **kwargs: Passed to `keras.Model.compile` (e.g. ``jit_compile``,
             ``steps_per_execution``).
         """
@@ -137,6 +152,7 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_loss(loss)
+        self._configure_families(**(families or {}))
 
     def build_optimizers(self):
         """Creates optimizer slots now, so a checkpoint can be restored into them."""
@@ -193,16 +209,21 @@ class GAN(keras.Model):
         n = ops.shape(real)[0]
         fake_labels = self.sample_labels(n)
         fake = self._generate(self.sample_latent(n), fake_labels, training=True)
+        real, fake = self._augment(real), self._augment(fake)
         with tf.GradientTape() as tape:
             real_logits, fake_logits = self._discriminate(real, fake, real_labels, fake_labels)
             loss = self.d_loss_fn(real_logits, fake_logits)
+            # A conditional D is penalised at the real images' labels (for WGAN-GP's
+            # interpolates too: the common choice of conditional WGAN-GP code).
+            critic = None if real_labels is None else (lambda x: self._critic(x, real_labels, training=True))
+            total = loss + self._d_penalties(real, fake, critic)
             # Identity unless the optimiser scales losses (--mixed_precision).
-            scaled_loss = self.d_optimizer.scale_loss(loss)
+            scaled_loss = self.d_optimizer.scale_loss(total)
         variables = self.discriminator.trainable_variables
         # Mean of the replicas' gradients: the gradient of the global batch's mean loss.
         grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.d_optimizer)
-        self._apply_if_finite(self.d_optimizer, grads, variables, loss, grad_norm, loss_bit=1)
+        self._apply_if_finite(self.d_optimizer, grads, variables, total, grad_norm, loss_bit=1)
         self._track_d(loss, real_logits, fake_logits, grad_norm)
 
     def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit):
@@ -231,13 +252,14 @@ class GAN(keras.Model):
         z = self.sample_latent(batch_size)
         labels = self.sample_labels(batch_size)
         with tf.GradientTape() as tape:
-            fake_logits = self._critic(self._generate(z, labels, training=True), labels, training=True)
+            fake_logits = self._critic(self._augment(self._generate(z, labels, training=True)), labels, training=True)
             loss = self.g_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         variables = self.generator.trainable_variables
         grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.g_optimizer)
         self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4)
+        self._update_ema()
         self.trackers["g_loss"].update_state(loss)
         self.trackers["g_grad_norm"].update_state(grad_norm)
 
@@ -250,3 +272,80 @@ class GAN(keras.Model):
         t["d_acc_real"].update_state(ops.mean(ops.cast(real_logits > 0, "float32")))
         t["d_acc_fake"].update_state(ops.mean(ops.cast(fake_logits < 0, "float32")))
         t["d_grad_norm"].update_state(grad_norm)
+        t["critic_real"].update_state(ops.mean(ops.cast(real_logits, "float32")))
+        t["critic_fake"].update_state(ops.mean(ops.cast(fake_logits, "float32")))
+
+    # --- Families beyond the 2014 GAN: penalties, DiffAugment, EMA. ---
+
+    def _configure_families(
+        self, gp_weight=0.0, r1_gamma=0.0, r1_interval=1, diffaugment=(), ema_decay=0.0, augment_seed=None
+    ):
+        """Sets up the optional parts of the game; each is off at its default.
+
+        Args:
+          gp_weight: lambda of the WGAN-GP gradient penalty
+            (`regularizers.gradient_penalty`); logged as ``gp`` (unweighted).
+          r1_gamma: gamma of the R1 penalty (`regularizers.r1_penalty`);
+            logged as ``r1``, E||grad D(x)||^2 on the updates that compute it.
+          r1_interval: Lazy R1: on every this-many-th D update, weight
+            ``gamma / 2 * r1_interval``.
+          diffaugment: DiffAugment transforms (`tfgan.augment`) applied to
+            D's inputs, real and fake, in both steps.
+          ema_decay: Keep ``ema_generator``, an exponential moving average of
+            G's weights (`tfgan.ema`), used for sampling and export.
+          augment_seed: Seed of DiffAugment's random parameters.
+        """
+        if r1_interval < 1:
+            raise ValueError(f"r1_interval must be >= 1, got {r1_interval}.")
+        self.gp_weight, self.r1_gamma, self.r1_interval = float(gp_weight), float(r1_gamma), int(r1_interval)
+        self.ema_decay = float(ema_decay)
+        self.augmenter = augment.DiffAugment(diffaugment, seed=augment_seed) if diffaugment else None
+        # Counts D updates (checkpointed) for the lazy R1 schedule; the
+        # penalties draw from a stream of their own, so that turning one on
+        # leaves G's noise as it was.
+        if not hasattr(self, "d_updates"):
+            self.d_updates = self.add_weight(
+                shape=(), dtype="int64", initializer="zeros", trainable=False, name="d_updates", **_REPLICATED
+            )
+            self.penalty_seed = keras.random.SeedGenerator(None if augment_seed is None else augment_seed + 1)
+        for name, on in (("gp", self.gp_weight), ("r1", self.r1_gamma)):
+            if on:
+                self.trackers[name] = keras.metrics.Mean(name=name)
+        self.ema_generator = ema.clone_generator(self.generator) if self.ema_decay else None
+
+    @property
+    def sampling_generator(self):
+        """The generator to sample, evaluate and export: the EMA one when kept."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def _augment(self, images):
+        return self.augmenter(images) if self.augmenter is not None else images
+
+    def _d_penalties(self, real, fake, discriminate=None):
+        """The weighted gradient penalties added to D's loss (0.0 when all are off).
+
+        Called inside the D step's tape (see `tfgan.regularizers`).
+        `discriminate` maps images to logits; default D in training mode.
+        """
+        discriminate = discriminate or (lambda x: self.discriminator(x, training=True))
+        total = 0.0
+        if self.gp_weight:
+            # Under replicas: this replica's rows of one draw, as for the noise.
+            alpha = distribute.replica_slice(
+                lambda n: regularizers.interpolation_alpha(n, len(real.shape), seed=self.penalty_seed),
+                ops.shape(real)[0],
+            )
+            gp = regularizers.gradient_penalty(discriminate, real, fake, alpha)
+            self.trackers["gp"].update_state(gp)
+            total = total + self.gp_weight * gp
+        if self.r1_gamma:
+            due = regularizers.lazy_r1_due(self.d_updates, self.r1_interval)
+            r1 = ops.cond(due, lambda: regularizers.r1_penalty(discriminate, real), lambda: 0.0)
+            self.trackers["r1"].update_state(r1, sample_weight=ops.cast(due, "float32"))
+            total = total + (self.r1_gamma / 2 * self.r1_interval) * r1
+        self.d_updates.assign_add(1)
+        return total
+
+    def _update_ema(self):
+        if self.ema_generator is not None:
+            ema.update(self.ema_generator, self.generator, self.ema_decay, reduce=distribute.all_mean)

@@ -25,11 +25,10 @@ SQRT3 = math.sqrt(3.0)
 def maybe_spectral_norm(layer, enabled: bool):
     """`layer` wrapped in `keras.layers.SpectralNormalization` when `enabled`.
 
-    Spectral normalisation (Miyato et al. 2018, "Spectral Normalization for
-    Generative Adversarial Networks") divides a kernel by its largest
-    singular value, estimated by one power iteration per training call.
-    Works for layers with a ``kernel`` (Dense, Conv2D) or ``embeddings``
-    (Embedding).
+    Miyato et al. 2018, "Spectral Normalization for Generative Adversarial
+    Networks": each training-mode call runs one power iteration and divides
+    the layer's kernel by its estimated largest singular value, so the
+    layer is about 1-Lipschitz. For D's Dense/Conv layers (``--spectral_norm``).
     """
     return layers.SpectralNormalization(layer) if enabled else layer
 
@@ -61,22 +60,35 @@ class Maxout(layers.Layer):
       units: Output units.
       pieces: Affine pieces per unit.
       kernel_initializer, kernel_constraint: As for `keras.layers.Dense`.
+      spectral_norm: Spectrally normalise the affine maps (`maybe_spectral_norm`).
     """
 
-    def __init__(self, units, pieces, kernel_initializer="glorot_uniform", kernel_constraint=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        pieces,
+        kernel_initializer="glorot_uniform",
+        kernel_constraint=None,
+        spectral_norm=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units, self.pieces = units, pieces
+        self.spectral_norm = spectral_norm
         self.dense = layers.Dense(
             units * pieces,
             kernel_initializer=kernel_initializer,
             kernel_constraint=kernel_constraint,
         )
+        # Only with spectral_norm: a second path to the same Dense would
+        # change the checkpoint layout of existing runs.
+        self.normalized = layers.SpectralNormalization(self.dense) if spectral_norm else None
 
     def build(self, input_shape):
-        self.dense.build(input_shape)
+        (self.dense if self.normalized is None else self.normalized).build(input_shape)
 
-    def call(self, x):
-        y = self.dense(x)
+    def call(self, x, training=False):
+        y = self.normalized(x, training=training) if self.normalized is not None else self.dense(x)
         y = ops.reshape(y, (-1, self.units, self.pieces))
         return ops.max(y, axis=-1)
 
@@ -90,6 +102,7 @@ class Maxout(layers.Layer):
             pieces=self.pieces,
             kernel_initializer=keras.initializers.serialize(self.dense.kernel_initializer),
             kernel_constraint=keras.constraints.serialize(self.dense.kernel_constraint),
+            spectral_norm=self.spectral_norm,
         )
         return config
 
@@ -114,7 +127,7 @@ class Networks:
     output_range: tuple[float, float]
 
 
-def mlp(latent_dim: int, image_shape, pixel_mean=None, num_classes=None) -> Networks:
+def mlp(latent_dim: int, image_shape, pixel_mean=None, num_classes=None, spectral_norm=False) -> Networks:
     """The MNIST networks of Goodfellow et al. 2014's released code (mnist.yaml).
 
     G: ReLU 1200 -> ReLU 1200 -> sigmoid, weights U(-0.05, 0.05), the
@@ -131,6 +144,7 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None, num_classes=None) -> Netw
       num_classes: Class-conditional networks for labels 0..num_classes-1
         (Mirza & Osindero 2014): G's input is z and a label embedding, D's
         the flattened image and a one-hot label. None: unconditional.
+      spectral_norm: Spectrally normalise D's affine layers.
     """
     size = math.prod(image_shape)
     g_init = keras.initializers.RandomUniform(-0.05, 0.05)
@@ -147,11 +161,11 @@ def mlp(latent_dim: int, image_shape, pixel_mean=None, num_classes=None) -> Netw
     ]
     d_input = [layers.Flatten(), layers.Dropout(0.2)]
     d = [
-        Maxout(240, 5, kernel_initializer=d_init),
+        Maxout(240, 5, kernel_initializer=d_init, spectral_norm=spectral_norm),
         layers.Dropout(0.5),
-        Maxout(240, 5, kernel_initializer=d_init),
+        Maxout(240, 5, kernel_initializer=d_init, spectral_norm=spectral_norm),
         layers.Dropout(0.5),
-        layers.Dense(1, kernel_initializer=d_init),
+        maybe_spectral_norm(layers.Dense(1, kernel_initializer=d_init), spectral_norm),
     ]
     if num_classes:
         generator = conditioning.conditional_generator(g, latent_dim, num_classes)
@@ -181,7 +195,7 @@ def dcgan_upsamplings(size: int) -> tuple[int, int]:
     return start, n
 
 
-def dcgan(latent_dim: int, image_shape, num_classes=None) -> Networks:
+def dcgan(latent_dim: int, image_shape, num_classes=None, spectral_norm=False) -> Networks:
     """The TensorFlow DCGAN tutorial's networks, generalised in size.
 
     At 28x28x1 this is the tutorial layer for layer. G: Dense s*s*256 ->
@@ -190,6 +204,8 @@ def dcgan(latent_dim: int, image_shape, num_classes=None) -> Networks:
     s * 2**n there are n stride-2 layers, halving the channels each time.
     D: n stride-2 5x5 convolutions (64, 128, ... channels) each with
     LeakyReLU and Dropout 0.3 -> Dense 1. Noise N(0, 1); pixels in [-1, 1].
+    D has no BatchNormalization (a gradient penalty needs per-example
+    gradients); `spectral_norm` wraps its Conv2D and Dense layers.
 
     With `num_classes`, G's input is z concatenated with a label embedding
     and D is a projection discriminator (Miyato & Koyama 2018) whose
@@ -218,14 +234,17 @@ def dcgan(latent_dim: int, image_shape, num_classes=None) -> Networks:
     g.append(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
     d = [keras.Input(image_shape)]
     for i in range(n):
-        d += [layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), layers.LeakyReLU(0.3), layers.Dropout(0.3)]
+        conv = maybe_spectral_norm(layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), spectral_norm)
+        d += [conv, layers.LeakyReLU(0.3), layers.Dropout(0.3)]
     d.append(layers.Flatten())
     if num_classes:
         generator = conditioning.conditional_generator(g[1:], latent_dim, num_classes)
-        discriminator = conditioning.projection_discriminator(image_shape, d[1:], num_classes)
+        discriminator = conditioning.projection_discriminator(image_shape, d[1:], num_classes, spectral_norm)
     else:
         generator = keras.Sequential(g, name="generator")
-        discriminator = keras.Sequential([*d, layers.Dense(1)], name="discriminator")
+        discriminator = keras.Sequential(
+            [*d, maybe_spectral_norm(layers.Dense(1), spectral_norm)], name="discriminator"
+        )
     return Networks(generator, discriminator, "normal", (-1.0, 1.0))
 
 
@@ -243,7 +262,7 @@ MODELS = {"mlp": mlp, "dcgan": dcgan, "resnet": resnet}
 USES_PIXEL_MEAN = ("mlp",)
 
 
-def build(model: str, latent_dim: int, image_shape, pixel_mean=None, num_classes=None, **options) -> Networks:
+def build(model: str, latent_dim: int, image_shape, pixel_mean=None, num_classes=None, spectral_norm=False) -> Networks:
     """Builds the named networks for images of `image_shape` (H, W, C).
 
     Args:
@@ -251,16 +270,18 @@ def build(model: str, latent_dim: int, image_shape, pixel_mean=None, num_classes
         `USES_PIXEL_MEAN` to initialise their output bias.
       num_classes: Class-conditional networks (see `tfgan.conditioning`)
         for labels 0..num_classes-1; None: unconditional.
-      **options: Further model-specific keyword arguments (e.g. resnet's
-        ``spectral_norm``).
+      spectral_norm: Spectrally normalise D's layers (`maybe_spectral_norm`).
 
     Raises:
       ValueError: Unknown model name or an image size the model cannot make.
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}.")
+    options = {}
     if num_classes:
         options["num_classes"] = num_classes
+    if spectral_norm:
+        options["spectral_norm"] = True
     if model in USES_PIXEL_MEAN:
         options["pixel_mean"] = pixel_mean
     return MODELS[model](latent_dim, tuple(image_shape), **options)

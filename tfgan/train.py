@@ -24,7 +24,7 @@ flags.DEFINE_string("split", None, "Split to train on: train | test | a TFDS spl
 flags.DEFINE_integer("image_size", None, "Square image side; default: the dataset's own.")
 flags.DEFINE_integer("channels", None, "1 (grey) or 3 (RGB); default: the dataset's own.")
 flags.DEFINE_string("model", None, "Networks: mlp (the paper's) | dcgan (the TF tutorial's) | resnet (SNGAN's).")
-flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating (its practical variant).")
+flags.DEFINE_string("loss", None, "minimax (the paper's eq. 1) | non_saturating | wasserstein | hinge | least_squares.")
 flags.DEFINE_integer("d_steps", None, "k of Algorithm 1: discriminator steps per generator step.")
 flags.DEFINE_integer("batch_size", None, "Images per minibatch.")
 flags.DEFINE_integer("steps", None, "Total train steps (generator updates).")
@@ -54,7 +54,13 @@ flags.DEFINE_string("tpu", None, "--strategy=tpu: TPU name or grpc:// address; d
 flags.DEFINE_bool("sync_batchnorm", None, "BatchNorm statistics over the global batch, not each replica's.")
 flags.DEFINE_bool("conditional", None, "Class-conditional G and D (labels from the dataset).")
 flags.DEFINE_integer("num_classes", None, "Classes of --conditional; default: the dataset's own.")
-flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's layers (Miyato et al. 2018).")
+flags.DEFINE_float("beta_2", None, "Adam's beta_2.")
+flags.DEFINE_float("gp_weight", None, "WGAN-GP gradient penalty weight lambda (Gulrajani et al. 2017); 0 = off.")
+flags.DEFINE_float("r1_gamma", None, "R1 penalty gamma (Mescheder et al. 2018); 0 = off.")
+flags.DEFINE_integer("r1_interval", None, "Lazy R1: apply every N D steps with gamma scaled by N.")
+flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's Dense/Conv layers (Miyato et al. 2018).")
+flags.DEFINE_string("diffaugment", None, "DiffAugment transforms for D's inputs: color,translation,cutout; '' = off.")
+flags.DEFINE_float("ema_decay", None, "EMA of G's weights for samples/eval/export (e.g. 0.999); 0 = off.")
 
 
 def config_from_flags() -> config_lib.TrainConfig:
@@ -73,8 +79,13 @@ def main(argv):
     print(f"trained {result.config.model_dir} to step {result.step}")
     if result.logs:
         from tfgan.callbacks import equilibrium_report
+        from tfgan.losses import PROBABILISTIC_FAMILIES
 
-        print(equilibrium_report(result.logs))
+        if result.config.loss in PROBABILISTIC_FAMILIES:
+            print(equilibrium_report(result.logs))
+        else:  # a critic's scores have no equilibrium value
+            logs = result.logs
+            print(f"critic: mean D(x)={logs['critic_real']:.3f} mean D(G(z))={logs['critic_fake']:.3f}")
     if result.samples_png:  # None on a non-chief worker, which writes no files
         print(f"samples: {result.samples_png}")
     if result.export_dir:

@@ -115,8 +115,8 @@ def make_optimizers(config: config_lib.TrainConfig, steps_per_epoch: int):
         ramp = config.momentum_ramp_epochs * steps_per_epoch
         return paper_sgd(d_lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
     return (
-        keras.optimizers.Adam(d_lr, beta_1=config.beta_1),
-        keras.optimizers.Adam(config.lr, beta_1=config.beta_1),
+        keras.optimizers.Adam(d_lr, beta_1=config.beta_1, beta_2=config.beta_2),
+        keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2),
     )
 
 
@@ -195,6 +195,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         loss=config.loss,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
+        families=family_options(config),
     )
     gan.build_optimizers()
     checkpoint = tf.train.Checkpoint(
@@ -206,6 +207,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         rng=gan.seed_generator.state,
         # Dropout's RNG states: without them a resumed run draws other masks.
         layer_rngs=layer_rng_states(gan),
+        **family_checkpoint_objects(gan),
     )
     _remove_unfinished_checkpoints(checkpoints)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
@@ -224,6 +226,35 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         _set_learning_rate(d_opt, config.d_lr or config.lr)
         _set_learning_rate(g_opt, config.lr)
     return Run(config, nets, gan, manager, spe)
+
+
+def family_options(config: config_lib.TrainConfig) -> dict:
+    """The `GAN.compile` ``families`` options (penalties, DiffAugment, EMA) of a config."""
+    return dict(
+        gp_weight=config.gp_weight,
+        r1_gamma=config.r1_gamma,
+        r1_interval=config.r1_interval,
+        diffaugment=config.diffaugment,
+        ema_decay=config.ema_decay,
+        augment_seed=config.seed + 1,
+    )
+
+
+def family_checkpoint_objects(gan: GAN) -> dict:
+    """What the families add to the checkpoint, so a resumed run continues exactly.
+
+    Only what is on: the checkpoints of a run without them keep their layout.
+    """
+    objects = {}
+    if gan.r1_gamma:
+        objects["d_updates"] = gan.d_updates
+    if gan.gp_weight:
+        objects["penalty_rng"] = gan.penalty_seed.state
+    if gan.augmenter is not None:
+        objects["augment_rng"] = gan.augmenter.seed_generator.state
+    if gan.ema_generator is not None:
+        objects["ema_generator"] = gan.ema_generator
+    return objects
 
 
 def _set_learning_rate(optimizer, value: float) -> None:
@@ -308,7 +339,7 @@ def _resolve_against_run(config, source):
     return config
 
 
-def _export(config, nets, step: int, export_base: str | None = None, **extra) -> str:
+def _export(config, nets, step: int, export_base: str | None = None, generator=None, **extra) -> str:
     metadata = {
         "model": config.model,
         "preset": config.preset,
@@ -316,10 +347,11 @@ def _export(config, nets, step: int, export_base: str | None = None, **extra) ->
         "dataset": config.dataset,
         "step": step,
         "value_range": list(nets.output_range),
+        "ema_decay": config.ema_decay,
         **extra,
     }
     return export_lib.export_generator(
-        nets.generator,
+        generator or nets.generator,
         export_base or paths(config.model_dir)["export"],
         latent_dim=config.latent_dim,
         noise=nets.noise,
@@ -442,7 +474,9 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         run.manager.save(checkpoint_number=step)
     export_dir = None
     if chief:
-        write_png(where["samples"], cb.sample_grid(gan.generator, fixed_z, run.nets.output_range, fixed_labels))
+        write_png(
+            where["samples"], cb.sample_grid(gan.sampling_generator, fixed_z, run.nets.output_range, fixed_labels)
+        )
         if config.export:
             export_dir = _export_if_new(run, step)
     else:
@@ -462,7 +496,7 @@ def _export_if_new(run: Run, step: int) -> str:
                 return os.path.join(base, str(latest))
         except (TfganError, OSError, ValueError):
             pass
-    path = _export(run.config, run.nets, step)
+    path = _export(run.config, run.nets, step, generator=run.gan.sampling_generator)
     log.info("exported the generator to %s", path)
     return path
 
@@ -499,7 +533,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
     )
     step = tf.Variable(0, dtype=tf.int64)
     try:
-        status = tf.train.Checkpoint(generator=nets.generator, step=step).restore(checkpoint)
+        # With --ema_decay the export is the averaged generator.
+        key = "ema_generator" if config.ema_decay > 0 else "generator"
+        status = tf.train.Checkpoint(**{key: nets.generator}, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
     except _RESTORE_ERRORS as e:
         raise TfganError(

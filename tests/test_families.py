@@ -1,0 +1,224 @@
+"""The families beyond the 2014 GAN, end to end: losses, penalties, SN, DiffAugment, EMA."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from _util import tiny_config
+
+import pipelines
+import tfgan
+from tfgan import GAN, exporting, networks, training
+from tfgan.errors import ConfigError
+from tfgan.gan import can_fuse
+from tfgan.images import to_uint8
+
+FAMILIES = {
+    "wasserstein_gp": dict(loss="wasserstein", gp_weight=10.0, d_steps=2),
+    "hinge_sn": dict(loss="hinge", spectral_norm=True),
+    "least_squares": dict(loss="least_squares"),
+    "r1_lazy": dict(r1_gamma=1.0, r1_interval=2, d_steps=2),
+    "diffaugment": dict(diffaugment="color,translation,cutout"),
+    "ema": dict(ema_decay=0.9),
+}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_family_trains_end_to_end(tmp_path, name):
+    result = training.train(tiny_config(tmp_path, steps=3, **FAMILIES[name]), verbose=0)
+    assert result.step == 3
+    assert result.logs and all(np.isfinite(v) for v in result.logs.values()), result.logs
+    for metric, on in (("gp", "gp_weight"), ("r1", "r1_gamma")):
+        assert (metric in result.logs) == (on in FAMILIES[name])
+    assert tf.train.latest_checkpoint(os.path.join(tmp_path, "checkpoints")).endswith("-3")
+    assert os.path.exists(os.path.join(result.export_dir, "saved_model.pb"))
+    assert exporting.load_metadata(result.export_dir)["loss"] == tiny_config(tmp_path, **FAMILIES[name]).loss
+
+
+def make_gan(**families):
+    keras.utils.set_random_seed(0)
+    nets = networks.build("dcgan", 16, (8, 8, 1), spectral_norm=families.pop("spectral_norm", False))
+    gan = GAN(nets.generator, nets.discriminator, latent_dim=16, noise=nets.noise, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), loss="hinge", families=families)
+    gan.build_optimizers()
+    return gan
+
+
+def test_ema_after_one_step_by_hand():
+    gan = make_gan(ema_decay=0.75)
+    old = [v.numpy().copy() for v in gan.generator.trainable_variables]
+    np.testing.assert_array_equal(old[0], gan.ema_generator.trainable_variables[0].numpy())
+    gan._g_step(8)
+    new = [v.numpy() for v in gan.generator.trainable_variables]
+    for e, o, n in zip(gan.ema_generator.trainable_variables, old, new, strict=True):
+        assert not np.allclose(o, n)
+        np.testing.assert_allclose(e.numpy(), 0.75 * o + 0.25 * n, rtol=1e-5, atol=1e-7)
+    # BatchNorm's moving statistics are copied, not averaged.
+    bn = [v for v in gan.generator.non_trainable_variables if "moving" in v.path]
+    ema_bn = [v for v in gan.ema_generator.non_trainable_variables if "moving" in v.path]
+    assert bn and all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(bn, ema_bn, strict=True))
+    assert gan.sampling_generator is gan.ema_generator
+
+
+def test_without_ema_and_diffaugment_nothing_changes():
+    gan = make_gan()
+    x = tf.ones((2, 8, 8, 1))
+    assert gan.ema_generator is None and gan.sampling_generator is gan.generator
+    assert gan._augment(x) is x
+
+
+def test_export_and_resume_use_the_ema_generator(tmp_path):
+    config = tiny_config(tmp_path, steps=3, ema_decay=0.9, lr=0.05, deterministic=True)
+    result = training.train(config, verbose=0)
+    z = np.random.default_rng(0).standard_normal((8, config.latent_dim)).astype(np.float32)
+    exported = tf.saved_model.load(result.export_dir).signatures["serving_default"](z=tf.constant(z))["images"]
+    # A fresh process's view: the run rebuilt and restored from its checkpoint.
+    source_config = training.load_saved_config(str(tmp_path))
+    source = pipelines.open_source("digits", image_size=8, channels=1)
+    run = training.build_run(source_config, source)
+    ema_images = to_uint8(run.gan.ema_generator(z, training=False), run.nets.output_range).numpy()
+    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    assert np.abs(ema_images.astype(int) - exported.numpy().astype(int)).max() <= 1
+    assert np.abs(g_images.astype(int) - exported.numpy().astype(int)).max() > 10  # EMA, not G, was exported
+    # export_from_run_dir takes the EMA generator from the checkpoint too.
+    again = training.export_from_run_dir(str(tmp_path))
+    images = tf.saved_model.load(again).signatures["serving_default"](z=tf.constant(z))["images"]
+    np.testing.assert_array_equal(images.numpy(), exported.numpy())
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan", "resnet"])
+def test_conditional_models_take_every_family_option_at_once(tmp_path, model):
+    # Part A's hooks (penalties, DiffAugment, EMA, spectral norm) and part B's
+    # labels meet in the same step: the penalties see the real labels and the
+    # EMA copy of a two-input generator is what gets exported.
+    config = tiny_config(
+        tmp_path,
+        model=model,
+        conditional=True,
+        loss="wasserstein",
+        gp_weight=10.0,
+        r1_gamma=1.0,
+        r1_interval=2,
+        ema_decay=0.9,
+        diffaugment="translation,cutout,color",
+        spectral_norm=True,
+        d_steps=2,
+        steps=3,
+    )
+    result = training.train(config, verbose=0)
+    assert result.step == 3
+    assert all(np.isfinite(result.logs[k]) for k in ("d_loss", "g_loss", "gp", "r1"))
+    serve = tf.saved_model.load(result.export_dir).signatures["serving_default"]
+    z = tf.zeros((2, config.latent_dim))
+    images = serve(z=z, label=tf.constant([0, 1], tf.int32))["images"].numpy()
+    assert images.shape == (2, 8, 8, 1)
+    run = training.build_run(training.load_saved_config(str(tmp_path)), pipelines.open_source("digits", image_size=8))
+    ema = to_uint8(run.gan.ema_generator([z, tf.constant([0, 1])], training=False), run.nets.output_range)
+    assert np.abs(ema.numpy().astype(int) - images.astype(int)).max() <= 1
+
+
+def spectral_norms(discriminator):
+    out = []
+    for layer in discriminator.layers:
+        if isinstance(layer, keras.layers.SpectralNormalization):
+            kernel = layer.layer.kernel.numpy()
+            out.append(np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0])
+    return out
+
+
+def test_spectral_norm_wraps_d_and_keeps_its_layers_near_1_lipschitz():
+    gan = make_gan(spectral_norm=True)
+    assert len(spectral_norms(gan.discriminator)) == 2  # the conv and the dense of an 8x8 dcgan D
+    assert max(abs(s - 1) for s in spectral_norms(gan.discriminator)) > 0.3  # before training: glorot weights
+    real = tf.random.stateless_uniform((16, 8, 8, 1), [0, 0], -1, 1)
+    for _ in range(10):  # it trains, and u converges by one power iteration per call
+        gan._d_step(real)
+    # Each training-mode call divides the kernels by their estimated norms
+    # (after which the optimiser's update moves them a little again).
+    gan.discriminator(real, training=True)
+    assert spectral_norms(gan.discriminator) == pytest.approx([1.0, 1.0], abs=0.05)
+    plain = networks.build("dcgan", 16, (8, 8, 1)).discriminator
+    assert not any(isinstance(layer, keras.layers.SpectralNormalization) for layer in plain.layers)
+
+
+def test_mlp_spectral_norm_wraps_maxout_and_output():
+    d = networks.build("mlp", 8, (4, 4, 1), spectral_norm=True).discriminator
+    d(tf.zeros((2, 4, 4, 1)), training=True)
+    wrapped = [v for v in d.variables if "vector_u" in v.path]
+    assert len(wrapped) == 3
+
+
+def test_wgan_gp_preset_is_the_papers_setting():
+    config = tfgan.resolve("wgan_gp_mnist")
+    assert (config.loss, config.gp_weight, config.d_steps, config.model) == ("wasserstein", 10.0, 5, "dcgan")
+    assert (config.optimizer, config.lr, config.beta_1, config.beta_2) == ("adam", 1e-4, 0.0, 0.9)
+    assert config.dataset == "tfds:mnist"
+    # The penalty needs per-example gradients: the dcgan D has no BatchNorm.
+    d = networks.build("dcgan", 16, (28, 28, 1)).discriminator
+    assert can_fuse(d)
+    opt_d, _ = training.make_optimizers(config, 100)
+    assert (float(opt_d.beta_1), float(opt_d.beta_2)) == (0.0, 0.9)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("gp_weight", -1.0, "--gp_weight must be a number >= 0"),
+        ("r1_gamma", float("nan"), "--r1_gamma must be a number >= 0"),
+        ("r1_interval", 0, "--r1_interval must be a positive integer"),
+        ("ema_decay", 1.0, r"--ema_decay must be in \[0, 1\)"),
+        ("beta_2", 1.5, r"--beta_2 must be in \[0, 1\)"),
+        ("diffaugment", "translation,flip", "unknown DiffAugment transform.*flip.*choose from"),
+        ("loss", "wgan", "--loss='wgan' is unknown; choose one of: .*wasserstein, hinge, least_squares"),
+    ],
+)
+def test_bad_family_options_fail_clearly(tmp_path, field, value, message):
+    with pytest.raises(ConfigError, match=message):
+        tiny_config(tmp_path, **{field: value})
+
+
+def test_resume_with_ema_toggled_is_refused(tmp_path):
+    training.train(tiny_config(tmp_path, steps=1, export=False), verbose=0)
+    with pytest.raises(ConfigError, match="--ema_decay"):
+        training.train(tiny_config(tmp_path, steps=2, export=False, ema_decay=0.9), verbose=0)
+
+
+def test_cli_flags_reach_the_config(tmp_path):
+    from _util import TINY_FLAGS, run_module
+
+    flags = ["--loss=wasserstein", "--gp_weight=10", "--d_steps=2", "--beta_1=0", "--beta_2=0.9"]
+    flags += ["--spectral_norm", "--diffaugment=translation", "--ema_decay=0.5", "--r1_gamma=0.1", "--r1_interval=4"]
+    proc = run_module("tfgan.train", *TINY_FLAGS, "--steps=2", "--export=false", f"--model_dir={tmp_path}", *flags)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "critic: mean D(x)=" in proc.stdout and "equilibrium" not in proc.stdout
+    saved = training.load_saved_config(str(tmp_path))
+    assert (saved.gp_weight, saved.beta_2, saved.spectral_norm, saved.diffaugment) == (10.0, 0.9, True, "translation")
+    assert (saved.ema_decay, saved.r1_gamma, saved.r1_interval) == (0.5, 0.1, 4)
+
+
+def test_cli_unknown_augmentation_is_a_clear_error(tmp_path):
+    from _util import TINY_FLAGS, run_module
+
+    proc = run_module("tfgan.train", *TINY_FLAGS, f"--model_dir={tmp_path}", "--diffaugment=translation,flip")
+    assert proc.returncode == 2
+    assert "unknown DiffAugment transform(s) flip; choose from: color, translation, cutout" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_families_train_on_two_replicas_with_identical_copies():
+    import subprocess
+    import sys
+
+    from _util import ROOT, cli_env
+
+    script = os.path.join(ROOT, "tests", "_families_mirrored.py")
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=cli_env(), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")]
+    assert [r[1] for r in results] == ["gp", "r1_lazy", "diffaugment", "ema", "spectral_norm"]
+    for _, name, finite, spread, d_updates in results:
+        assert finite == "True", name
+        assert float(spread) == 0.0, name  # every replica holds the same G, D and EMA weights
+        assert int(d_updates) == 4, name  # 2 steps x k=2, counted once, not once per replica
