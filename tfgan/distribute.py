@@ -75,7 +75,7 @@ def _check_tf_config() -> None:
     text = os.environ.get("TF_CONFIG")
     fix = (
         'set TF_CONFIG on every worker, e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-        '"task": {"type": "worker", "index": 0}} (see docs/distribute.md)'
+        '"task": {"type": "worker", "index": 0}} (see the README, "Several machines")'
     )
     if not text:
         raise ConfigError(f"--strategy=multi_worker needs the TF_CONFIG environment variable; {fix}")
