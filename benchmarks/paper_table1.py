@@ -25,6 +25,7 @@ flags.DEFINE_string("preset", "paper_mnist", "Training preset (paper_mnist, dcga
 flags.DEFINE_string("model_dir", None, "Run directory; default runs/<preset>.")
 flags.DEFINE_integer("epochs", None, "Total epochs; default the preset's (100 for paper_mnist).")
 flags.DEFINE_integer("parzen_samples", 10_000, "Generated samples (paper: 10,000).")
+flags.DEFINE_integer("seed", None, "Training seed; default the preset's. GAN runs differ by seed: compare several.")
 
 
 def main(argv):
@@ -33,6 +34,8 @@ def main(argv):
     from tfgan import evaluation, training
 
     overrides = dict(data_dir=FLAGS.data_dir, epochs=FLAGS.epochs)
+    if FLAGS.seed is not None:
+        overrides["seed"] = FLAGS.seed
     if FLAGS.model_dir:
         overrides["model_dir"] = FLAGS.model_dir
     config = tfgan.resolve(FLAGS.preset, **overrides)
