@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from absl import app, flags
+from absl import flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -62,4 +62,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from tfgan import cli
+
+    cli.start(main)  # user errors (missing data, bad flags) as one line, exit 2
