@@ -153,6 +153,8 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 errors.append(f"--{name} must be a positive integer, got {value}")
+        if not 0 <= self.seed < 2**31:  # NumPy and TensorFlow seeds must be non-negative
+            errors.append(f"--seed must be an integer in [0, 2**31), got {self.seed}")
         if self.on_nan not in ("stop", "skip"):
             errors.append(f"--on_nan={self.on_nan!r} is unknown; choose stop or skip")
         if self.max_nan_skips < 0:
