@@ -7,7 +7,8 @@ strategy and with a MirroredStrategy over /cpu:0 and /cpu:1 (same global
 batch, same data), and saves both runs' last metrics and final weights to
 ``OUT/<case>.npz`` (keys ``<run>/metric/<name>``, ``<run>/weight/<i>``,
 ``<run>/step``, ``<run>/replica_spread``: the largest difference between
-two replicas' copies of a variable; and ``init/weight/<i>``), and each
+two replicas' copies of a variable; ``<run>/loss_scales``: D's and G's, 1.0
+without loss scaling; and ``init/weight/<i>``), and each
 replica's dropout mask to ``OUT/dropout.npz``.
 
 Usage: python tests/_mirrored_step.py OUT
@@ -40,6 +41,8 @@ CASES = {
     "dcgan_sync": ("dcgan", (8, 8, 1), 1, True, False),
     "dcgan_per_replica_bn": ("dcgan", (8, 8, 1), 1, False, False),
     "dcgan_sync_mixed": ("dcgan", (8, 8, 1), 1, True, True),
+    # G's loss scale starts at 2**40: every step overflows in G's float16 backward pass.
+    "dcgan_sync_mixed_overflow": ("dcgan", (8, 8, 1), 1, True, "overflow"),
 }
 
 
@@ -71,6 +74,10 @@ def train(strategy, case, init):
             precision.use_mixed_precision(nets.generator)
             precision.use_mixed_precision(nets.discriminator)
             optimizers = [precision.loss_scaled(o) for o in optimizers]
+            if mixed == "overflow":
+                optimizers[1] = keras.optimizers.LossScaleOptimizer(
+                    optimizers[1].inner_optimizer, initial_scale=2.0**40
+                )
         gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, d_steps=k, seed=3)
         # SGD: the update is proportional to the gradient, so a gradient
         # summed instead of averaged over replicas would show (Adam would hide it).
@@ -85,7 +92,8 @@ def train(strategy, case, init):
     for v in nets.generator.variables + nets.discriminator.variables:
         copies = [np.asarray(c) for c in strategy.experimental_local_results(v.value)]
         spread = max([spread] + [float(np.abs(c.astype(np.float64) - copies[0]).max()) for c in copies])
-    return metrics, weights, int(gan.step.numpy()), spread
+    scales = [float(np.asarray(precision.loss_scale(o))) for o in (gan.d_optimizer, gan.g_optimizer)]
+    return metrics, weights, int(gan.step.numpy()), spread, scales
 
 
 def dropout_masks(out, strategy):
@@ -115,8 +123,9 @@ def main(out):
         init = (init_nets.generator.get_weights(), init_nets.discriminator.get_weights())
         arrays = {f"init/weight/{i}": w for i, w in enumerate(init[0] + init[1])}
         for name, strategy in (("one_device", tf.distribute.get_strategy()), ("mirrored", mirrored)):
-            metrics, weights, step, spread = train(strategy, case, init)
+            metrics, weights, step, spread, scales = train(strategy, case, init)
             arrays[f"{name}/step"] = np.array(step)
+            arrays[f"{name}/loss_scales"] = np.array(scales)
             arrays[f"{name}/replica_spread"] = np.array(spread)
             arrays.update({f"{name}/metric/{m}": np.array(v) for m, v in metrics.items()})
             arrays.update({f"{name}/weight/{i}": w for i, w in enumerate(weights)})

@@ -90,8 +90,8 @@ def test_batchnorm_statistics_are_per_replica_without_sync(mirrored):
 
 
 def test_mixed_precision_two_replicas_match_one_device_to_float16_rounding(mirrored):
-    # --mixed_precision under replicas: LossScaleOptimizer's conditional
-    # update inside tfgan's. Float16 rounds per replica's half batch, so the
+    # --mixed_precision under replicas: the loss-scaled updates and the
+    # step-wide overflow check (tfgan.precision). Float16 rounds per replica's half batch, so the
     # agreement is to float16 precision, not float32's.
     arrays = mirrored["dcgan_sync_mixed"]
     one, two, init = _runs(arrays, "one_device"), _runs(arrays, "mirrored"), _runs(arrays, "init")
@@ -105,7 +105,24 @@ def test_mixed_precision_two_replicas_match_one_device_to_float16_rounding(mirro
         np.testing.assert_allclose(two[name] - init[name], one[name] - init[name], atol=0.03 * moved, err_msg=name)
 
 
-@pytest.mark.parametrize("case", ["mlp_k2", "dcgan_sync", "dcgan_per_replica_bn", "dcgan_sync_mixed"])
+def test_an_overflowing_mixed_precision_step_is_skipped_by_both_players_on_every_replica(mirrored):
+    # G's scale overflows float16 in both steps: D's update of each step is
+    # undone, G's never applied, BatchNorm statistics restored; both scales
+    # halve twice, on one device and on 2 replicas alike.
+    arrays = mirrored["dcgan_sync_mixed_overflow"]
+    init = _runs(arrays, "init")
+    for kind in ("one_device", "mirrored"):
+        run = _runs(arrays, kind)
+        assert int(run["step"]) == 2
+        np.testing.assert_array_equal(run["loss_scales"], [2.0**13, 2.0**38])
+        for name in init:
+            np.testing.assert_array_equal(run[name], init[name], err_msg=f"{kind} {name}")
+        assert float(run["replica_spread"]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "case", ["mlp_k2", "dcgan_sync", "dcgan_per_replica_bn", "dcgan_sync_mixed", "dcgan_sync_mixed_overflow"]
+)
 def test_replicas_hold_identical_copies_of_every_variable(mirrored, case):
     # Trainable weights get the same update on every replica; BatchNorm's
     # moving statistics (per-replica in Keras 3) are averaged after each step.

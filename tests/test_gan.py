@@ -61,9 +61,9 @@ class RecordingGAN(GAN):
         self.seen.append(np.array(real))
         return super()._d_step(real)
 
-    def _g_step(self, batch_size):
+    def _g_step(self, batch_size, **kwargs):
         self.order.append(("g", len(self.seen)))
-        return super()._g_step(batch_size)
+        return super()._g_step(batch_size, **kwargs)
 
 
 def test_k_d_steps_use_k_distinct_minibatches_then_one_g_step():

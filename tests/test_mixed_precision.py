@@ -20,12 +20,12 @@ LATENT = 4
 BATCH = 8
 
 
-def _data(seed=0):
-    x = np.random.default_rng(seed).uniform(0.0, 1.0, (1, BATCH, *SHAPE)).astype(np.float32)
-    return {"image": tf.constant(x), "label": tf.zeros((1, BATCH), tf.int32)}
+def _data(seed=0, k=1):
+    x = np.random.default_rng(seed).uniform(0.0, 1.0, (k, BATCH, *SHAPE)).astype(np.float32)
+    return {"image": tf.constant(x), "label": tf.zeros((k, BATCH), tf.int32)}
 
 
-def _gan(mixed, scaled=True, nets_like=None, growth=2000):
+def _gan(mixed, scaled=True, nets_like=None, growth=2000, d_steps=1, momentum=0.0):
     nets = networks.build("mlp", LATENT, SHAPE)
     if nets_like is not None:
         nets.generator.set_weights(nets_like.generator.get_weights())
@@ -36,8 +36,8 @@ def _gan(mixed, scaled=True, nets_like=None, growth=2000):
     if mixed:
         precision.use_mixed_precision(nets.generator)
         precision.use_mixed_precision(nets.discriminator)
-    gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, seed=1)
-    opts = [keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)]
+    gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, d_steps=d_steps, seed=1)
+    opts = [keras.optimizers.SGD(0.1, momentum=momentum), keras.optimizers.SGD(0.1, momentum=momentum)]
     if scaled:
         opts = [keras.optimizers.LossScaleOptimizer(o, dynamic_growth_steps=growth) for o in opts]
     gan.compile(*opts)
@@ -80,25 +80,45 @@ def test_loss_scaling_changes_nothing_when_gradients_are_finite():
     assert float(scaled.d_optimizer.dynamic_scale) == float(scaled.g_optimizer.dynamic_scale) == 2.0**15
 
 
-@pytest.mark.parametrize("overflowing", ["d", "g"])
-def test_a_player_whose_scaled_gradients_overflow_skips_its_update_alone(overflowing):
-    """In float16, a huge scale overflows one player's backward pass: only that player skips, its scale halves."""
-    gan, nets = _gan(mixed=True)
+def _state(gan):
+    """Every weight and optimiser variable of both players, as arrays."""
+    return [np.array(v) for v in gan.generator.variables + gan.discriminator.variables] + [
+        np.array(v) for o in (gan.d_optimizer, gan.g_optimizer) for v in o.inner_optimizer.variables
+    ]
+
+
+@pytest.mark.parametrize("overflowing,d_steps", [("d", 1), ("g", 1), ("g", 2)])
+def test_a_step_whose_scaled_gradients_overflow_is_skipped_by_both_players(overflowing, d_steps):
+    """In float16 a huge scale overflows one player's backward pass: the whole step is undone, both scales halve.
+
+    When G overflows, D's updates were applied before G's loss existed (k of
+    them): they must be undone, slots and iterations included.
+    """
+    gan, _ = _gan(mixed=True, d_steps=d_steps, momentum=0.9)
     bad = gan.d_optimizer if overflowing == "d" else gan.g_optimizer
     good = gan.g_optimizer if overflowing == "d" else gan.d_optimizer
     bad.dynamic_scale.assign(2.0**40)  # float16 holds at most 65504
     good.dynamic_scale.assign(1.0)
-    bad_net = nets.discriminator if overflowing == "d" else nets.generator
-    good_net = nets.generator if overflowing == "d" else nets.discriminator
-    bad_before, good_before = _weights(bad_net), _weights(good_net)
-    logs = tf.function(gan.train_step)(_data())
-    assert not _changed(bad_before, bad_net)
-    assert float(bad.dynamic_scale) == 2.0**39
-    assert int(bad.iterations) == 0
-    assert _changed(good_before, good_net)
-    assert float(good.dynamic_scale) == 1.0 and int(good.iterations) == 1
-    assert int(gan.step) == 1
+    for o in (bad, good):
+        o.step_counter.assign(5)
+    step = tf.function(gan.train_step)
+    before = _state(gan)
+    logs = step(_data(k=d_steps))
+    after = _state(gan)
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(b, a)
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 0
+    assert float(bad.dynamic_scale) == 2.0**39 and float(good.dynamic_scale) == 0.5
+    assert int(bad.step_counter) == int(good.step_counter) == 0
+    assert int(gan.step) == 1 and int(gan.skipped_updates) == 0 and int(gan.nonfinite) == 0  # not a NaN event
     assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+    # With scales float16 can hold, the next step is applied by both players.
+    for o in (bad, good):
+        o.dynamic_scale.assign(1.0)
+    step(_data(seed=1, k=d_steps))
+    assert int(gan.d_optimizer.iterations) == d_steps and int(gan.g_optimizer.iterations) == 1
+    assert float(bad.dynamic_scale) == float(good.dynamic_scale) == 1.0
+    assert int(bad.step_counter) == 1
 
 
 def test_scale_doubles_after_a_run_of_finite_updates():

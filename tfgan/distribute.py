@@ -293,25 +293,32 @@ def replica_slice(draw, local_batch):
 
 
 def apply_if(ok, optimizer, grads, variables) -> None:
-    """``optimizer.apply(grads, variables)`` if `ok` (the same on every replica).
+    """``optimizer.apply(grads, variables)`` if `ok` (the same on every replica)."""
+    run_if(ok, optimizer.apply, grads, variables)
 
-    A plain ``cond`` around ``apply`` works without a strategy and wherever
-    the strategy updates variables without a merge call (e.g. GPUs with XLA).
-    Elsewhere ``apply`` needs a merge call, which TensorFlow forbids inside a
-    replica's ``cond``; there the ``cond`` runs in cross-replica context
-    around the replicas' ``apply``, as Keras' LossScaleOptimizer does.
+
+def run_if(ok, update, *args) -> None:
+    """``update(*args)``, a function that updates variables, if `ok` (the same on every replica).
+
+    A plain ``cond`` works without a strategy and wherever the strategy
+    updates variables without a merge call (e.g. GPUs with XLA). Elsewhere
+    an update such as ``optimizer.apply`` needs a merge call, which
+    TensorFlow forbids inside a replica's ``cond``; there the ``cond`` runs
+    in cross-replica context around the replicas' updates, as Keras'
+    LossScaleOptimizer does. `args` (not a closure) carry the replicas'
+    tensors, so each replica updates with its own.
     """
     if not tf.distribute.has_strategy() or tf.__internal__.distribute.strategy_supports_no_merge_call():
-        ops.cond(ok, lambda: optimizer.apply(grads, variables), lambda: None)
+        ops.cond(ok, lambda: update(*args), lambda: None)
         return
 
-    def cross_replica(strategy, ok, grads):
+    def cross_replica(strategy, ok, *args):
         # `ok` was computed from all-reduced values: every replica's is the same.
         first = strategy.experimental_local_results(ok)[0]
 
-        def apply():
-            strategy.extended.call_for_each_replica(optimizer.apply, args=(grads, variables))
+        def run():
+            strategy.extended.call_for_each_replica(update, args=args)
 
-        tf.cond(first, apply, lambda: None)
+        tf.cond(first, run, lambda: None)
 
-    tf.distribute.get_replica_context().merge_call(cross_replica, args=(ok, grads))
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(ok, *args))

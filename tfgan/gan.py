@@ -194,13 +194,25 @@ class GAN(keras.Model):
         labels = data["label"] if self.num_classes else None
         batch_size = ops.shape(images)[1]
         self.nonfinite.assign(0)
+        # Under loss scaling (--mixed_precision) a step whose scaled gradients
+        # overflow anywhere is skipped by both players: G's update is not
+        # applied, and what the step changed before (D's k updates, which
+        # G's loss needs, and the statistics) is restored.
+        scalers = [o for o in (self.d_optimizer, self.g_optimizer) if precision.scales_losses(o)]
+        if not all(o.built for o in scalers):
+            self.build_optimizers()  # the scales must exist before the first scaled loss
+        state = precision.snapshot(self._step_state()) if scalers else None
+        overflow = False
         # A Python loop over a fixed k: unrolled once at trace time.
         for i in range(self.d_steps):
             if labels is None:  # the unconditional step's signature is unchanged
-                self._d_step(images[i])
+                d_overflow = self._d_step(images[i])
             else:
-                self._d_step(images[i], labels[i])
-        self._g_step(batch_size)
+                d_overflow = self._d_step(images[i], labels[i])
+            overflow = ops.logical_or(overflow, d_overflow)
+        overflow = ops.logical_or(overflow, self._g_step(batch_size, skip=overflow))
+        if scalers:
+            precision.end_step(overflow, state, scalers)
         distribute.average_moving_statistics(self.generator, self.discriminator)
         self.step.assign_add(1)
         return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
@@ -223,20 +235,47 @@ class GAN(keras.Model):
         # Mean of the replicas' gradients: the gradient of the global batch's mean loss.
         grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.d_optimizer)
-        self._apply_if_finite(self.d_optimizer, grads, variables, total, grad_norm, loss_bit=1)
+        overflow = self._apply_if_finite(self.d_optimizer, grads, variables, total, grad_norm, loss_bit=1)
         self._track_d(loss, real_logits, fake_logits, grad_norm)
+        return overflow
 
-    def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit):
-        """Applies the update unless the loss or the gradients are NaN/inf."""
+    def _step_state(self):
+        """What a train step changes before G's update is decided, loss scales aside.
+
+        D's variables and its optimiser's, G's non-trainable ones (BatchNorm
+        statistics move in every forward pass) and the EMA generator's.
+        """
+        ema_variables = self.ema_generator.variables if self.ema_generator is not None else []
+        return (
+            self.discriminator.variables
+            + precision.unscaled(self.d_optimizer).variables
+            + self.generator.non_trainable_variables
+            + ema_variables
+        )
+
+    def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit, skip=False):
+        """Applies the update unless the loss or the gradients are NaN/inf, or `skip`.
+
+        Returns:
+          Whether the gradients overflowed under loss scaling (always False
+          without): routine, not a NaN event; `tfgan.precision.end_step`
+          skips the whole step and lowers the scales.
+        """
         loss_ok = ops.all(ops.isfinite(distribute.all_mean(loss)))  # the same on every replica
-        # Under loss scaling an overflow is routine: LossScaleOptimizer skips it.
-        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-        grads_ok = True if scaled else ops.isfinite(grad_norm)
+        overflow = False
+        if precision.scales_losses(optimizer):
+            overflow = ops.logical_not(ops.isfinite(grad_norm))
+            grads, optimizer = precision.unscale(grads, optimizer), precision.unscaled(optimizer)
+            grads_ok = True
+        else:
+            grads_ok = ops.isfinite(grad_norm)
         ok = ops.logical_and(loss_ok, grads_ok)
         flags = ops.where(loss_ok, 0, loss_bit) + ops.where(grads_ok, 0, 2 * loss_bit)
         self.nonfinite.assign(tf.bitwise.bitwise_or(self.nonfinite, ops.cast(flags, "int32")))
         self.skipped_updates.assign_add(ops.cast(ops.logical_not(ok), "int64"))
-        distribute.apply_if(ok, optimizer, grads, variables)
+        apply = ops.logical_and(ok, ops.logical_not(ops.logical_or(overflow, skip)))
+        distribute.apply_if(apply, optimizer, grads, variables)
+        return overflow
 
     def _discriminate(self, real, fake, real_labels=None, fake_labels=None):
         """D's logits on `real` and on `fake`, in one pass when fused."""
@@ -248,7 +287,7 @@ class GAN(keras.Model):
         logits = self._critic(images, labels, training=True)
         return logits[:n], logits[n:]
 
-    def _g_step(self, batch_size):
+    def _g_step(self, batch_size, skip=False):
         z = self.sample_latent(batch_size)
         labels = self.sample_labels(batch_size)
         with tf.GradientTape() as tape:
@@ -258,10 +297,11 @@ class GAN(keras.Model):
         variables = self.generator.trainable_variables
         grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
         grad_norm = _unscaled_norm(grads, self.g_optimizer)
-        self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4)
+        overflow = self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4, skip=skip)
         self._update_ema()
         self.trackers["g_loss"].update_state(loss)
         self.trackers["g_grad_norm"].update_state(grad_norm)
+        return overflow
 
     def _track_d(self, loss, real_logits, fake_logits, grad_norm):
         t = self.trackers

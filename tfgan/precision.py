@@ -6,27 +6,35 @@ with weights and everything after it stays float32, so D's logits, G's
 images and the losses made from them are float32.
 
 Each player's optimiser is wrapped in `keras.optimizers.LossScaleOptimizer`
-(dynamic loss scaling, Micikevicius et al. 2018, "Mixed Precision Training").
-`GAN.train_step` multiplies each loss by its optimiser's ``scale_loss``
-before differentiating and hands the scaled gradients to
-``optimizer.apply``. The exact rule, per player and per update:
+(dynamic loss scaling, Micikevicius et al. 2018, "Mixed Precision Training"),
+which holds that player's scale and multiplies its loss (``scale_loss``)
+inside `GAN.train_step`'s tapes. The two players skip together: the unit of
+the rule is the train step (k D updates, then one G update), not the update.
 
-- if every scaled gradient is finite, they are divided by the scale and
-  applied; after ``dynamic_growth_steps`` (2000) finite updates in a row
-  the scale doubles;
-- otherwise that player's update is skipped (its weights, slots and
-  ``iterations`` are unchanged), its scale halves and its finite-run count
-  restarts.
+- If every scaled gradient of the step (all k D updates' and G's) is
+  finite, each update is unscaled and applied by the inner optimiser; after
+  ``dynamic_growth_steps`` (2000) such steps in a row both scales double.
+- Otherwise the step is skipped by both players: G's update is not applied,
+  and D's updates, applied before G's loss existed (Algorithm 1 needs the
+  updated D for G's step), are undone: D's variables and its optimiser's
+  slots and ``iterations`` are restored to their values before the step,
+  as are G's non-trainable variables (BatchNorm statistics) and the EMA
+  generator. Both scales halve and both finite-step counts restart.
 
-The two players keep separate scales: a D update that overflows does not
-undo or skip the G update of the same train step, nor the other way round
-(D is updated before G's loss is even computed, so skipping both together
-would mean undoing D's update). The train step counter advances either way.
+The two scales therefore move together (they start equal and stay equal).
+Undoing costs a copy of that state per step (TensorFlow copies a
+variable's buffer when it is written while an earlier read of it is
+alive) and a restore on overflow only. The train step counter advances
+either way; an overflow is routine, not a NaN event (`tfgan.callbacks.NanGuard`).
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
+from keras import ops
+
+from tfgan import distribute
 
 POLICY = "mixed_float16"
 
@@ -66,3 +74,56 @@ def loss_scale(optimizer) -> float | keras.Variable:
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer.dynamic_scale if optimizer.built else optimizer.initial_scale
     return optimizer.loss_scale_factor or 1.0
+
+
+def scales_losses(optimizer) -> bool:
+    """Whether `optimizer` scales its loss (is a `LossScaleOptimizer`)."""
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def unscaled(optimizer) -> keras.optimizers.Optimizer:
+    """The optimiser that applies `optimizer`'s updates: its inner one under loss scaling."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def unscale(grads, optimizer: keras.optimizers.LossScaleOptimizer) -> list:
+    """Gradients of a loss scaled by `optimizer.scale_loss`, divided by the scale."""
+    scale = loss_scale(optimizer)
+    return [None if g is None else g / ops.cast(scale, g.dtype) for g in grads]
+
+
+def snapshot(variables) -> tuple:
+    """(`variables`, their values now): what `end_step` restores after an overflow."""
+    # Keras' `Variable.value` is the backend variable itself: read it now.
+    return list(variables), [tf.identity(v.value) for v in variables]
+
+
+def _restore(variables, values) -> None:
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
+
+
+def end_step(overflow, state, optimizers) -> None:
+    """Ends a loss-scaled train step (see the module docstring).
+
+    Args:
+      overflow: bool tensor: some scaled gradient of the step was not finite
+        (the same on every replica: gradients are all-reduced first).
+      state: `snapshot` taken before the step's first D update (D's
+        variables and optimiser slots, and the like); restored when `overflow`.
+      optimizers: The players' `LossScaleOptimizer`s (both under
+        ``--mixed_precision``), whose scales halve on
+        `overflow` and double after a run of ``dynamic_growth_steps`` steps
+        without.
+    """
+    distribute.run_if(overflow, _restore, *state)
+    for optimizer in optimizers:
+        grow = ops.logical_and(
+            ops.logical_not(overflow), ops.equal(optimizer.step_counter, optimizer.dynamic_growth_steps - 1)
+        )
+        factor = ops.where(overflow, 0.5, ops.where(grow, 2.0, 1.0))
+        optimizer.dynamic_scale.assign(optimizer.dynamic_scale * factor)
+        restart = ops.logical_or(overflow, grow)
+        optimizer.step_counter.assign(
+            ops.where(restart, ops.zeros_like(optimizer.step_counter), optimizer.step_counter + 1)
+        )
