@@ -45,14 +45,6 @@ def _gan(mixed, scaled=True, nets_like=None, growth=2000, d_steps=1, momentum=0.
     return gan, nets
 
 
-def _weights(model):
-    return [w.copy() for w in model.get_weights()]
-
-
-def _changed(before, model):
-    return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
-
-
 def test_mixed_networks_compute_in_float16_with_float32_ends():
     nets = networks.build("mlp", LATENT, SHAPE)
     precision.use_mixed_precision(nets.generator)
