@@ -91,8 +91,8 @@ def test_batchnorm_statistics_are_per_replica_without_sync(mirrored):
 
 def test_mixed_precision_two_replicas_match_one_device_to_float16_rounding(mirrored):
     # --mixed_precision under replicas: the loss-scaled updates and the
-    # step-wide overflow check (tfgan.precision). Float16 rounds per replica's half batch, so the
-    # agreement is to float16 precision, not float32's.
+    # step-wide overflow check (tfgan.precision). Float16 rounds per
+    # replica's half batch, so the agreement is to float16 precision.
     arrays = mirrored["dcgan_sync_mixed"]
     one, two, init = _runs(arrays, "one_device"), _runs(arrays, "mirrored"), _runs(arrays, "init")
     assert int(one["step"]) == int(two["step"]) == 2
