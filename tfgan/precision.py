@@ -62,23 +62,23 @@ def use_mixed_precision(model: keras.Model) -> keras.Model:
     return model
 
 
+def scales_losses(optimizer) -> bool:
+    """Whether `optimizer` scales its loss (is a `LossScaleOptimizer`)."""
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
 def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.LossScaleOptimizer:
     """`optimizer` with dynamic loss scaling (a no-op if it already has it)."""
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+    if scales_losses(optimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 def loss_scale(optimizer) -> float | keras.Variable:
     """The factor `optimizer.scale_loss` multiplies losses by now (1 without loss scaling)."""
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+    if scales_losses(optimizer):
         return optimizer.dynamic_scale if optimizer.built else optimizer.initial_scale
     return optimizer.loss_scale_factor or 1.0
-
-
-def scales_losses(optimizer) -> bool:
-    """Whether `optimizer` scales its loss (is a `LossScaleOptimizer`)."""
-    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
 
 def unscaled(optimizer) -> keras.optimizers.Optimizer:

@@ -258,7 +258,7 @@ def family_checkpoint_objects(gan: GAN) -> dict:
 
 
 def _set_learning_rate(optimizer, value: float) -> None:
-    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer wraps one
+    inner = precision.unscaled(optimizer)
     if not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         inner.learning_rate = value
 
