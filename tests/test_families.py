@@ -1,5 +1,6 @@
 """The families beyond the 2014 GAN, end to end: losses, penalties, SN, DiffAugment, EMA."""
 
+import dataclasses
 import os
 
 import keras
@@ -179,10 +180,53 @@ def test_bad_family_options_fail_clearly(tmp_path, field, value, message):
         tiny_config(tmp_path, **{field: value})
 
 
-def test_resume_with_ema_toggled_is_refused(tmp_path):
+def restored_run(model_dir):
+    """The run in `model_dir` as a fresh process rebuilds it from its checkpoint."""
+    source = pipelines.open_source("digits", image_size=8, channels=1)
+    return training.build_run(training.load_saved_config(str(model_dir)), source)
+
+
+def exported_images(export_dir, z):
+    return tf.saved_model.load(export_dir).signatures["serving_default"](z=tf.constant(z))["images"].numpy()
+
+
+def test_ema_switched_on_at_a_resume_starts_from_the_restored_g(tmp_path):
+    training.train(tiny_config(tmp_path, steps=1, export=False, deterministic=True), verbose=0)
+    g1 = [v.numpy() for v in restored_run(tmp_path).gan.generator.trainable_variables]
+    result = training.train(tiny_config(tmp_path, steps=2, ema_decay=0.9, deterministic=True), verbose=0)
+    assert result.step == 2
+    run = restored_run(tmp_path)
+    g2 = [v.numpy() for v in run.gan.generator.trainable_variables]
+    assert any(not np.array_equal(a, b) for a, b in zip(g1, g2, strict=True))  # the resumed step trained G
+    for e, a, b in zip(run.gan.ema_generator.trainable_variables, g1, g2, strict=True):
+        np.testing.assert_allclose(e.numpy(), 0.9 * a + 0.1 * b, rtol=1e-5, atol=1e-6)
+    z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
+    ema_images = to_uint8(run.gan.ema_generator(z, training=False), run.nets.output_range).numpy()
+    assert np.abs(ema_images.astype(int) - exported_images(result.export_dir, z).astype(int)).max() <= 1
+
+
+def test_ema_switched_off_at_a_resume_exports_g(tmp_path):
+    training.train(tiny_config(tmp_path, steps=1, export=False, ema_decay=0.9), verbose=0)
+    result = training.train(tiny_config(tmp_path, steps=2), verbose=0)
+    assert result.step == 2 and training.load_saved_config(str(tmp_path)).ema_decay == 0
+    run = restored_run(tmp_path)
+    z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
+    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    assert np.abs(g_images.astype(int) - exported_images(result.export_dir, z).astype(int)).max() <= 1
+
+
+def test_export_of_a_run_whose_ema_has_no_checkpoint_yet_takes_g(tmp_path):
+    # --ema_decay switched on at a resume that stopped before its first
+    # checkpoint: config.json has the EMA, the checkpoint does not.
     training.train(tiny_config(tmp_path, steps=1, export=False), verbose=0)
-    with pytest.raises(ConfigError, match="--ema_decay"):
-        training.train(tiny_config(tmp_path, steps=2, export=False, ema_decay=0.9), verbose=0)
+    saved = training.load_saved_config(str(tmp_path))
+    with open(os.path.join(tmp_path, "config.json"), "w") as f:
+        f.write(dataclasses.replace(saved, ema_decay=0.9).to_json())
+    export_dir = training.export_from_run_dir(str(tmp_path))
+    run = restored_run(tmp_path)
+    z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
+    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    np.testing.assert_array_equal(exported_images(export_dir, z), g_images)
 
 
 def test_cli_flags_reach_the_config(tmp_path):

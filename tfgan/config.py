@@ -353,12 +353,8 @@ def resolve(preset: str = "default", **overrides) -> TrainConfig:
 
 def incompatibilities(saved: TrainConfig, new: TrainConfig) -> list[str]:
     """The shape-defining fields where `new` differs from a run's `saved` config."""
-    problems = [
+    return [
         f"--{name}: checkpoint has {getattr(saved, name)!r}, now {getattr(new, name)!r}"
         for name in SHAPE_FIELDS
         if getattr(saved, name) != getattr(new, name)
     ]
-    # The EMA generator is in the checkpoint only when it was kept.
-    if (saved.ema_decay > 0) != (new.ema_decay > 0):
-        problems.append(f"--ema_decay: checkpoint has {saved.ema_decay!r}, now {new.ema_decay!r} (on/off differs)")
-    return problems

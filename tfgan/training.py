@@ -198,7 +198,7 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         families=family_options(config),
     )
     gan.build_optimizers()
-    checkpoint = tf.train.Checkpoint(
+    objects = dict(
         generator=gan.generator,
         discriminator=gan.discriminator,
         d_optimizer=d_opt,
@@ -209,11 +209,12 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         layer_rngs=layer_rng_states(gan),
         **family_checkpoint_objects(gan),
     )
+    checkpoint = tf.train.Checkpoint(**objects)
     _remove_unfinished_checkpoints(checkpoints)
     manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
     if manager.latest_checkpoint:
         try:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            _restore_latest(objects, manager.latest_checkpoint, gan)
         except _RESTORE_ERRORS as e:
             raise TfganError(
                 f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
@@ -226,6 +227,31 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         _set_learning_rate(d_opt, config.d_lr or config.lr)
         _set_learning_rate(g_opt, config.lr)
     return Run(config, nets, gan, manager, spe)
+
+
+def checkpoint_has(checkpoint: str, name: str) -> bool:
+    """Whether the checkpoint `checkpoint` (a prefix) holds the object `name`."""
+    return any(key.startswith(name + "/") for key, _ in tf.train.list_variables(checkpoint))
+
+
+def _restore_latest(objects: dict, path: str, gan: GAN) -> None:
+    """Restores the checkpoint `path` into `objects`, tolerating an EMA switched on or off.
+
+    ``--ema_decay`` only changes what is exported, not how G and D train, so
+    a run may switch it at a resume. Switched on, the average starts from G's
+    restored weights; switched off, the checkpoint's average is dropped.
+    """
+    has_ema = checkpoint_has(path, "ema_generator")
+    if gan.ema_generator is None or has_ema:
+        status = tf.train.Checkpoint(**objects).restore(path).assert_existing_objects_matched()
+        if has_ema and gan.ema_generator is None:
+            status.expect_partial()
+            log.info("--ema_decay=0: this run no longer keeps the average of G's weights in %s", path)
+        return
+    without_ema = {k: v for k, v in objects.items() if k != "ema_generator"}
+    tf.train.Checkpoint(**without_ema).restore(path).assert_existing_objects_matched()
+    gan.ema_generator.set_weights(gan.generator.get_weights())
+    log.info("--ema_decay=%g: the average of G's weights starts from G at this resume", gan.ema_decay)
 
 
 def family_options(config: config_lib.TrainConfig) -> dict:
@@ -533,8 +559,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
     )
     step = tf.Variable(0, dtype=tf.int64)
     try:
-        # With --ema_decay the export is the averaged generator.
-        key = "ema_generator" if config.ema_decay > 0 else "generator"
+        # With --ema_decay the export is the averaged generator, once a
+        # checkpoint holds one (the EMA may have been switched on at a resume).
+        key = "ema_generator" if config.ema_decay > 0 and checkpoint_has(checkpoint, "ema_generator") else "generator"
         status = tf.train.Checkpoint(**{key: nets.generator}, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
     except _RESTORE_ERRORS as e:
