@@ -26,6 +26,11 @@ flags.DEFINE_string("model_dir", None, "Run directory; default runs/<preset>.")
 flags.DEFINE_integer("epochs", None, "Total epochs; default the preset's (100 for paper_mnist).")
 flags.DEFINE_integer("parzen_samples", 10_000, "Generated samples (paper: 10,000).")
 flags.DEFINE_integer("seed", None, "Training seed; default the preset's. GAN runs differ by seed: compare several.")
+flags.DEFINE_float(
+    "ema_decay",
+    None,
+    "Export and score a moving average of G's weights (default the preset's); may be switched on at a resume.",
+)
 
 
 def main(argv):
@@ -36,6 +41,8 @@ def main(argv):
     overrides = dict(data_dir=FLAGS.data_dir, epochs=FLAGS.epochs)
     if FLAGS.seed is not None:
         overrides["seed"] = FLAGS.seed
+    if FLAGS.ema_decay is not None:
+        overrides["ema_decay"] = FLAGS.ema_decay
     if FLAGS.model_dir:
         overrides["model_dir"] = FLAGS.model_dir
     config = tfgan.resolve(FLAGS.preset, **overrides)
