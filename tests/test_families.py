@@ -70,23 +70,29 @@ def test_without_ema_and_diffaugment_nothing_changes():
     assert gan._augment(x) is x
 
 
+def restored_run(model_dir):
+    """The run in `model_dir` as a fresh process rebuilds it from its checkpoint."""
+    source = pipelines.open_source("digits", image_size=8, channels=1)
+    return training.build_run(training.load_saved_config(str(model_dir)), source)
+
+
+def exported_images(export_dir, z):
+    return tf.saved_model.load(export_dir).signatures["serving_default"](z=tf.constant(z))["images"].numpy()
+
+
 def test_export_and_resume_use_the_ema_generator(tmp_path):
     config = tiny_config(tmp_path, steps=3, ema_decay=0.9, lr=0.05, deterministic=True)
     result = training.train(config, verbose=0)
     z = np.random.default_rng(0).standard_normal((8, config.latent_dim)).astype(np.float32)
-    exported = tf.saved_model.load(result.export_dir).signatures["serving_default"](z=tf.constant(z))["images"]
-    # A fresh process's view: the run rebuilt and restored from its checkpoint.
-    source_config = training.load_saved_config(str(tmp_path))
-    source = pipelines.open_source("digits", image_size=8, channels=1)
-    run = training.build_run(source_config, source)
+    exported = exported_images(result.export_dir, z)
+    run = restored_run(tmp_path)
     ema_images = to_uint8(run.gan.ema_generator(z, training=False), run.nets.output_range).numpy()
     g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
-    assert np.abs(ema_images.astype(int) - exported.numpy().astype(int)).max() <= 1
-    assert np.abs(g_images.astype(int) - exported.numpy().astype(int)).max() > 10  # EMA, not G, was exported
+    assert np.abs(ema_images.astype(int) - exported.astype(int)).max() <= 1
+    assert np.abs(g_images.astype(int) - exported.astype(int)).max() > 10  # EMA, not G, was exported
     # export_from_run_dir takes the EMA generator from the checkpoint too.
     again = training.export_from_run_dir(str(tmp_path))
-    images = tf.saved_model.load(again).signatures["serving_default"](z=tf.constant(z))["images"]
-    np.testing.assert_array_equal(images.numpy(), exported.numpy())
+    np.testing.assert_array_equal(exported_images(again, z), exported)
 
 
 @pytest.mark.parametrize("model", ["mlp", "dcgan", "resnet"])
@@ -178,16 +184,6 @@ def test_wgan_gp_preset_is_the_papers_setting():
 def test_bad_family_options_fail_clearly(tmp_path, field, value, message):
     with pytest.raises(ConfigError, match=message):
         tiny_config(tmp_path, **{field: value})
-
-
-def restored_run(model_dir):
-    """The run in `model_dir` as a fresh process rebuilds it from its checkpoint."""
-    source = pipelines.open_source("digits", image_size=8, channels=1)
-    return training.build_run(training.load_saved_config(str(model_dir)), source)
-
-
-def exported_images(export_dir, z):
-    return tf.saved_model.load(export_dir).signatures["serving_default"](z=tf.constant(z))["images"].numpy()
 
 
 def test_ema_switched_on_at_a_resume_starts_from_the_restored_g(tmp_path):

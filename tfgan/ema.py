@@ -23,8 +23,13 @@ def _state(model):
 def clone_generator(generator):
     """A copy of `generator` with its own weights, equal to G's now."""
     ema = keras.models.clone_model(generator)
-    ema.set_weights(generator.get_weights())
+    restart(ema, generator)
     return ema
+
+
+def restart(ema_generator, generator):
+    """Sets the average to G's current weights (a new average starts there)."""
+    ema_generator.set_weights(generator.get_weights())
 
 
 def update(ema_generator, generator, decay, reduce=None):

@@ -26,7 +26,7 @@ import tensorflow as tf
 import pipelines
 from tfgan import callbacks as cb
 from tfgan import config as config_lib
-from tfgan import distribute, networks, precision
+from tfgan import distribute, ema, networks, precision
 from tfgan import exporting as export_lib
 from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
@@ -242,16 +242,15 @@ def _restore_latest(objects: dict, path: str, gan: GAN) -> None:
     restored weights; switched off, the checkpoint's average is dropped.
     """
     has_ema = checkpoint_has(path, "ema_generator")
-    if gan.ema_generator is None or has_ema:
-        status = tf.train.Checkpoint(**objects).restore(path).assert_existing_objects_matched()
-        if has_ema and gan.ema_generator is None:
-            status.expect_partial()
-            log.info("--ema_decay=0: this run no longer keeps the average of G's weights in %s", path)
-        return
-    without_ema = {k: v for k, v in objects.items() if k != "ema_generator"}
-    tf.train.Checkpoint(**without_ema).restore(path).assert_existing_objects_matched()
-    gan.ema_generator.set_weights(gan.generator.get_weights())
-    log.info("--ema_decay=%g: the average of G's weights starts from G at this resume", gan.ema_decay)
+    keeps_ema = gan.ema_generator is not None
+    restored = objects if has_ema or not keeps_ema else {k: v for k, v in objects.items() if k != "ema_generator"}
+    status = tf.train.Checkpoint(**restored).restore(path).assert_existing_objects_matched()
+    if has_ema and not keeps_ema:
+        status.expect_partial()
+        log.info("--ema_decay=0: this run no longer keeps the average of G's weights in %s", path)
+    elif keeps_ema and not has_ema:
+        ema.restart(gan.ema_generator, gan.generator)
+        log.info("--ema_decay=%g: the average of G's weights starts from G at this resume", gan.ema_decay)
 
 
 def family_options(config: config_lib.TrainConfig) -> dict:
