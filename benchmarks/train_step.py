@@ -169,7 +169,10 @@ class TfganRunner:
         if fuse is not None:
             self.gan.fuse_discriminator = fuse
         labels = np.zeros((n, k, b), np.int32)
-        self.ds = tf.data.Dataset.from_tensor_slices({"image": pool, "label": labels}).repeat().prefetch(2)
+        # The training stream's options (no tf.data autotuning thread): with
+        # them, each timed fit() call returns as soon as its last step ends.
+        ds = tf.data.Dataset.from_tensor_slices({"image": pool, "label": labels}).repeat().prefetch(2)
+        self.ds = ds.with_options(pipelines.stream_options())
         self.images_per_step = k * b
         self.spe = config.steps_per_execution
 

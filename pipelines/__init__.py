@@ -20,6 +20,7 @@ from pipelines.base import (
     make_train_dataset,
     mean_image,
     steps_per_epoch,
+    stream_options,
 )
 from pipelines.digits import load_digits
 from pipelines.folder import FolderSource
@@ -83,4 +84,5 @@ __all__ = [
     "mean_image",
     "open_source",
     "steps_per_epoch",
+    "stream_options",
 ]

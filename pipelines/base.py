@@ -158,7 +158,24 @@ def make_train_dataset(
         return {"image": image, "label": tf.cast(element["label"], tf.int32)}
 
     ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(stream_options())
+
+
+def stream_options() -> tf.data.Options:
+    """The training stream's `tf.data.Options`: tf.data's autotuning model is off.
+
+    Deleting an iterator while that model's background thread sleeps waits
+    until the thread wakes, 10 ms x (2**n - 1) after the iterator was made
+    and every 60 s later on; `keras.Model.fit` deletes its iterator when it
+    returns, so every training run ended idle for up to a minute (49 s after
+    a 93 s fit on a 2-core CPU). Without the model, AUTOTUNE parallel maps
+    run one call per core and AUTOTUNE prefetch buffers still grow on
+    demand, which keeps the stream far ahead of any train step (see
+    ``benchmarks/train_step.py``).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def batches_per_epoch(info: SourceInfo, batch_size: int) -> int:

@@ -30,6 +30,8 @@ def test_train_dataset_contract_and_range():
     assert el["image"].min() >= 0.0 and el["image"].max() <= 1.0 and el["image"].max() > 0.9
     el = first(pipelines.make_train_dataset(source, 32, seed=0, value_range=(-1.0, 1.0)))
     assert el["image"].min() == pytest.approx(-1.0)
+    # Without it, fit() returned up to a minute after its last step (see stream_options).
+    assert ds.options().autotune.enabled is False
 
 
 def test_stream_is_seeded_and_resumes_where_it_left_off():
