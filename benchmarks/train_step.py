@@ -57,7 +57,7 @@ import tensorflow as tf  # noqa: E402
 import pipelines  # noqa: E402
 import tfgan  # noqa: E402
 from tfgan import config as config_lib  # noqa: E402
-from tfgan import training  # noqa: E402
+from tfgan import convolution, training  # noqa: E402
 
 LATENT = 100
 SHAPE = (28, 28, 1)
@@ -160,7 +160,7 @@ class PlainRunner:
 class TfganRunner:
     """Times `GAN.fit` (as `tfgan.training.train` drives it) over an in-memory pool."""
 
-    def __init__(self, config, pool, model_dir, fuse=None):
+    def __init__(self, config, pool, model_dir, fuse=None, keras_conv_transpose=False):
         n, k, b = pool.shape[:3]
         x = np.zeros((b, *SHAPE), np.uint8)  # only shapes matter to build_run
         source = pipelines.ArraySource(x, name="synthetic")
@@ -168,6 +168,11 @@ class TfganRunner:
         self.gan = self.run_.gan
         if fuse is not None:
             self.gan.fuse_discriminator = fuse
+        if keras_conv_transpose:
+            # Before the first trace: G's transposed convolutions run as Keras' own.
+            for layer in self.gan.generator._flatten_layers():
+                if isinstance(layer, convolution.Conv2DTranspose):
+                    layer._fast = lambda: False
         labels = np.zeros((n, k, b), np.int32)
         # The training stream's options (no tf.data autotuning thread): with
         # them, each timed fit() call returns as soon as its last step ends.
@@ -328,12 +333,14 @@ def config_for(model, batch_size, model_dir, **overrides):
     )
 
 
+PLAIN = dict(jit_compile=False, steps_per_execution=1)
 LEVERS = {
-    # name: (config overrides, fuse)
-    "plain (no XLA, two D passes, spe=1)": (dict(jit_compile=False, steps_per_execution=1), False),
-    "+ fused D pass (default)": (dict(jit_compile=False, steps_per_execution=1), True),
-    "+ fused D + steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True),
-    "+ fused D + XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True),
+    # name: (config overrides, fuse D's passes, Keras' Conv2DTranspose)
+    "plain (Keras convT, two D passes, no XLA, spe=1)": (PLAIN, False, True),
+    "+ fused D pass": (PLAIN, True, True),
+    "+ convT as forward convs (default)": (PLAIN, True, False),
+    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True, False),
+    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True, False),
 }
 
 
@@ -418,9 +425,9 @@ def main():
         model = args.lever_model
         pool = image_pool(4, 1, args.batch_size, -1.0 if model == "dcgan" else 0.0, 1.0)
         runners = {}
-        for name, (ov, fuse) in LEVERS.items():
+        for name, (ov, fuse, keras_convt) in LEVERS.items():
             cfg = config_for(model, args.batch_size, os.path.join(tmp, f"lever{len(runners)}"), **ov)
-            runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse)
+            runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse, keras_conv_transpose=keras_convt)
         if model == "dcgan":
             runners["TF tutorial loop"] = PlainRunner(make_generator_model(), make_discriminator_model(), pool)
         rates = compare(runners, args.steps, args.repeats, args.warmup)

@@ -82,3 +82,41 @@ def test_dcgan_refuses_sizes_it_cannot_make(size):
 def test_unknown_model():
     with pytest.raises(ValueError, match="mlp, dcgan"):
         networks.build("resnet9", 10, (8, 8, 1))
+
+
+@pytest.mark.parametrize(
+    "kernel,kwargs,fast",
+    [
+        (3, dict(strides=1, padding="same"), True),
+        (5, dict(strides=1, padding="same", use_bias=False, activation="tanh"), True),
+        (5, dict(strides=2, padding="same"), True),
+        (4, dict(strides=2, padding="same"), True),
+        (1, dict(strides=2, padding="same"), True),
+        (4, dict(strides=1, padding="same"), False),
+        (5, dict(strides=1, padding="valid"), False),
+        (5, dict(strides=3, padding="same"), False),
+    ],
+)
+def test_conv2d_transpose_equals_keras_layer_with_gradients(kernel, kwargs, fast):
+    import tensorflow as tf
+
+    from tfgan.convolution import Conv2DTranspose
+
+    x = tf.random.stateless_normal([3, 5, 6, 4], seed=[0, 1])
+    ours, theirs = Conv2DTranspose(6, kernel, **kwargs), keras.layers.Conv2DTranspose(6, kernel, **kwargs)
+    theirs.build(x.shape)
+    ours.build(x.shape)
+    ours.set_weights([w + 0.1 for w in theirs.get_weights()])  # a nonzero bias
+    theirs.set_weights(ours.get_weights())
+    assert ours._fast() is fast
+    results = []
+    for layer in (ours, theirs):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.sin(y))  # a non-uniform upstream gradient
+        results.append([y, *tape.gradient(loss, [x, *layer.trainable_variables])])
+    assert len(results[0]) == len(results[1]) == 2 + len(theirs.trainable_variables)
+    for a, b in zip(*results, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)

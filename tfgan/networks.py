@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from tfgan import conditioning
+from tfgan import conditioning, convolution
 
 NOISE_KINDS = ("uniform", "normal")
 SQRT3 = math.sqrt(3.0)
@@ -219,19 +219,19 @@ def dcgan(latent_dim: int, image_shape, num_classes=None, spectral_norm=False) -
         layers.BatchNormalization(),
         layers.LeakyReLU(0.3),
         layers.Reshape((start, start, 256)),
-        layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
+        convolution.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False),
         layers.BatchNormalization(),
         layers.LeakyReLU(0.3),
     ]
     filters = 64
     for _ in range(n - 1):
         g += [
-            layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False),
+            convolution.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False),
             layers.BatchNormalization(),
             layers.LeakyReLU(0.3),
         ]
         filters = max(16, filters // 2)
-    g.append(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
+    g.append(convolution.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
     d = [keras.Input(image_shape)]
     for i in range(n):
         conv = maybe_spectral_norm(layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), spectral_norm)

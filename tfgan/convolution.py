@@ -1,0 +1,129 @@
+"""A `Conv2DTranspose` that runs as forward convolutions.
+
+TensorFlow runs a transposed convolution as ``Conv2DBackpropInput``, which
+on CPUs (oneDNN) reaches well under half the speed of ``Conv2D`` for the
+same multiply-adds. Measured on a 2-core AVX2 EPYC at batch 256, for the
+DCGAN generator's layers: 7x7, 256 -> 128 channels, stride 1: 364 ms
+against 160 ms as a forward convolution; 7x7 -> 14x14, 128 -> 64 channels,
+stride 2: about 140 ms against 85 ms as four sub-pixel convolutions (below).
+So `conv2d_transpose` computes
+
+- stride 1 ("same", odd kernel): the forward convolution with the kernel
+  flipped in space and its two channel axes swapped;
+- stride 2 ("same"): each of the 2x2 output phases is a stride-1
+  convolution of the input with the kernel taps that reach that phase;
+  the four run as one convolution (the phases stacked on the output
+  channels, missing taps zero: 36 taps instead of 25 for a 5x5 kernel)
+  followed by `tf.nn.depth_to_space`.
+
+Its gradient is the one TensorFlow registers for the op it replaces, which
+uses the fast kernels already: a forward convolution for the input, and
+``Conv2DBackpropFilter`` for the kernel.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+
+def conv2d_transpose(x, kernel, stride):
+    """``tf.nn.conv2d_transpose(x, kernel, output_shape, stride, "SAME")``, faster on CPUs.
+
+    Equal up to float rounding, gradients included.
+
+    Args:
+      x: float [B, H, W, C_in].
+      kernel: [kh, kw, C_out, C_in] (`keras.layers.Conv2DTranspose`'s
+        layout); for stride 1, kh and kw odd.
+      stride: 1 or 2, in both spatial dimensions.
+
+    Returns:
+      float [B, stride * H, stride * W, C_out].
+    """
+
+    @tf.custom_gradient
+    def op(x, kernel):
+        y = _stride1(x, kernel) if stride == 1 else _stride2(x, kernel)
+
+        def grad(dy):
+            # What TensorFlow registers for Conv2DBackpropInput, the op this replaces.
+            dx = tf.nn.conv2d(dy, kernel, strides=stride, padding="SAME")
+            dkernel = tf.raw_ops.Conv2DBackpropFilter(
+                input=dy,
+                filter_sizes=tf.shape(kernel),
+                out_backprop=x,
+                strides=[1, stride, stride, 1],
+                padding="SAME",
+            )
+            return dx, dkernel
+
+        return y, grad
+
+    return op(x, kernel)
+
+
+def _stride1(x, kernel):
+    flipped = tf.reverse(tf.transpose(kernel, [0, 1, 3, 2]), axis=[0, 1])
+    return tf.nn.conv2d(x, flipped, strides=1, padding="SAME")
+
+
+def _phase_taps(size):
+    """For output phase r = 0, 1 along one axis: {input offset d: kernel tap}.
+
+    Output o = 2m + r of a stride-2 "same" transposed convolution adds
+    input m + d times tap t = r + pad - 2d, for the taps 0 <= t < size;
+    pad is the forward convolution's padding before, floor((size - 2) / 2).
+    """
+    pad = max(size - 2, 0) // 2
+    return [{d: r + pad - 2 * d for d in range(-size, size + 1) if 0 <= r + pad - 2 * d < size} for r in (0, 1)]
+
+
+def _stride2(x, kernel):
+    kh, kw, c_out, c_in = kernel.shape
+    taps_y, taps_x = _phase_taps(kh), _phase_taps(kw)
+    dy = sorted({d for phase in taps_y for d in phase})
+    dx = sorted({d for phase in taps_x for d in phase})
+    # Tap indices [offset, phase]; kh (kw) points at the zero tap appended below.
+    iy = np.array([[taps_y[r].get(d, kh) for r in (0, 1)] for d in dy])
+    ix = np.array([[taps_x[r].get(d, kw) for r in (0, 1)] for d in dx])
+    padded = tf.pad(kernel, [[0, 1], [0, 1], [0, 0], [0, 0]])
+    k = tf.gather(tf.gather(padded, iy, axis=0), ix, axis=2)  # [ny, 2, nx, 2, C_out, C_in]
+    # Output channel (ry * 2 + rx) * C_out + c: the layout depth_to_space reads.
+    k = tf.reshape(tf.transpose(k, [0, 2, 5, 1, 3, 4]), [len(dy), len(dx), c_in, 4 * c_out])
+    y = tf.nn.conv2d(x, k, strides=1, padding=[[0, 0], [-dy[0], dy[-1]], [-dx[0], dx[-1]], [0, 0]])
+    return tf.nn.depth_to_space(y, 2)
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class Conv2DTranspose(layers.Conv2DTranspose):
+    """`keras.layers.Conv2DTranspose` with the same weights, config and outputs.
+
+    Where `conv2d_transpose` applies ("same" padding, strides 1 with an odd
+    kernel or strides 2, no dilation or output padding, channels_last) it
+    computes the layer; elsewhere the layer is Keras' unchanged. The
+    variables are Keras' own, so checkpoints of either layer restore into
+    the other.
+    """
+
+    def _fast(self):
+        strides = tuple(self.strides)
+        return (
+            (strides == (1, 1) and all(k % 2 == 1 for k in self.kernel_size) or strides == (2, 2))
+            and self.padding == "same"
+            and tuple(self.dilation_rate) == (1, 1)
+            and self.output_padding is None
+            and self.data_format == "channels_last"
+        )
+
+    def call(self, inputs):
+        if not self._fast():
+            return super().call(inputs)
+        inputs = tf.convert_to_tensor(inputs)
+        kernel = tf.cast(tf.convert_to_tensor(self.kernel), inputs.dtype)  # compute dtype under mixed precision
+        outputs = conv2d_transpose(inputs, kernel, self.strides[0])
+        if self.use_bias:
+            outputs = outputs + tf.cast(self.bias, outputs.dtype)
+        return self.activation(outputs) if self.activation is not None else outputs
