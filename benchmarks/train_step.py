@@ -339,6 +339,7 @@ LEVERS = {
     "plain (Keras convT, two D passes, no XLA, spe=1)": (PLAIN, False, True),
     "+ fused D pass": (PLAIN, True, True),
     "+ convT as forward convs (default)": (PLAIN, True, False),
+    "convT as forward convs, two D passes": (PLAIN, False, False),
     "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True, False),
     "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True, False),
 }
@@ -354,6 +355,9 @@ def main():
     parser.add_argument("--models", default="dcgan,mlp", help="Comma-separated: dcgan, mlp.")
     parser.add_argument("--levers", action="store_true", help="Also time each speed lever (dcgan).")
     parser.add_argument("--lever_model", default="dcgan")
+    parser.add_argument(
+        "--lever_rows", default="", help="Comma-separated substrings: time only the lever rows whose names hold one."
+    )
     parser.add_argument("--no_pipeline", action="store_true", help="Skip the input pipeline benchmark.")
     parser.add_argument("--mixed_precision", action="store_true", help="tfgan with the mixed_float16 policy.")
     parser.add_argument("--jit_compile", type=int, default=None, help="Override the config default (0/1).")
@@ -425,7 +429,10 @@ def main():
         model = args.lever_model
         pool = image_pool(4, 1, args.batch_size, -1.0 if model == "dcgan" else 0.0, 1.0)
         runners = {}
+        chosen = [part for part in args.lever_rows.split(",") if part]
         for name, (ov, fuse, keras_convt) in LEVERS.items():
+            if chosen and not any(part in name for part in chosen):
+                continue
             cfg = config_for(model, args.batch_size, os.path.join(tmp, f"lever{len(runners)}"), **ov)
             runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse, keras_conv_transpose=keras_convt)
         if model == "dcgan":
