@@ -354,7 +354,7 @@ def main():
     parser.add_argument("--data_dir", default="/work/shared/datasets/tfds", help="TFDS dir holding mnist.")
     parser.add_argument("--models", default="dcgan,mlp", help="Comma-separated: dcgan, mlp.")
     parser.add_argument("--levers", action="store_true", help="Also time each speed lever (dcgan).")
-    parser.add_argument("--lever_model", default="dcgan")
+    parser.add_argument("--lever_model", default="dcgan", choices=("dcgan", "mlp"))
     parser.add_argument(
         "--lever_rows", default="", help="Comma-separated substrings: time only the lever rows whose names hold one."
     )
@@ -365,6 +365,12 @@ def main():
     parser.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (0: TF's default).")
     parser.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (0: TF's default).")
     args = parser.parse_args()
+    unknown = [m for m in args.models.split(",") if m and m not in ("dcgan", "mlp")]
+    if unknown:
+        parser.error(f"--models: unknown {', '.join(unknown)}; choose from dcgan, mlp (comma-separated, or '')")
+    rows = [part for part in args.lever_rows.split(",") if part]
+    if rows and not any(part in name for part in rows for name in LEVERS):
+        parser.error(f"--lever_rows={args.lever_rows!r} matches no lever row; the rows are: {'; '.join(LEVERS)}")
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
 
@@ -429,9 +435,8 @@ def main():
         model = args.lever_model
         pool = image_pool(4, 1, args.batch_size, -1.0 if model == "dcgan" else 0.0, 1.0)
         runners = {}
-        chosen = [part for part in args.lever_rows.split(",") if part]
         for name, (ov, fuse, keras_convt) in LEVERS.items():
-            if chosen and not any(part in name for part in chosen):
+            if rows and not any(part in name for part in rows):
                 continue
             cfg = config_for(model, args.batch_size, os.path.join(tmp, f"lever{len(runners)}"), **ov)
             runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse, keras_conv_transpose=keras_convt)
