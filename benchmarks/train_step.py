@@ -160,7 +160,7 @@ class PlainRunner:
 class TfganRunner:
     """Times `GAN.fit` (as `tfgan.training.train` drives it) over an in-memory pool."""
 
-    def __init__(self, config, pool, model_dir, fuse=None, keras_conv_transpose=False):
+    def __init__(self, config, pool, model_dir, fuse=None, keras_layers=()):
         n, k, b = pool.shape[:3]
         x = np.zeros((b, *SHAPE), np.uint8)  # only shapes matter to build_run
         source = pipelines.ArraySource(x, name="synthetic")
@@ -168,11 +168,11 @@ class TfganRunner:
         self.gan = self.run_.gan
         if fuse is not None:
             self.gan.fuse_discriminator = fuse
-        if keras_conv_transpose:
-            # Before the first trace: G's transposed convolutions run as Keras' own.
-            for layer in self.gan.generator._flatten_layers():
-                if isinstance(layer, convolution.Conv2DTranspose):
-                    layer._fast = lambda: False
+        # Before the first trace: these tfgan.convolution layers run as Keras' own.
+        for net in (self.gan.generator, self.gan.discriminator):
+            for layer in net._flatten_layers():
+                if isinstance(layer, keras_layers):
+                    layer._fast = lambda *shape: False
         labels = np.zeros((n, k, b), np.int32)
         # The training stream's options (no tf.data autotuning thread): with
         # them, each timed fit() call returns as soon as its last step ends.
@@ -334,14 +334,16 @@ def config_for(model, batch_size, model_dir, **overrides):
 
 
 PLAIN = dict(jit_compile=False, steps_per_execution=1)
+KERAS_CONVS = (convolution.Conv2DTranspose, convolution.Conv2D)
 LEVERS = {
-    # name: (config overrides, fuse D's passes, Keras' Conv2DTranspose)
-    "plain (Keras convT, two D passes, no XLA, spe=1)": (PLAIN, False, True),
-    "+ fused D pass": (PLAIN, True, True),
-    "+ convT as forward convs (default)": (PLAIN, True, False),
-    "convT as forward convs, two D passes": (PLAIN, False, False),
-    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True, False),
-    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True, False),
+    # name: (config overrides, fuse D's passes, tfgan.convolution layers run as Keras' own)
+    "plain (Keras convs, two D passes, no XLA, spe=1)": (PLAIN, False, KERAS_CONVS),
+    "+ fused D pass": (PLAIN, True, KERAS_CONVS),
+    "+ G's convT as forward convs": (PLAIN, True, (convolution.Conv2D,)),
+    "+ D's input grads as forward convs (default)": (PLAIN, True, ()),
+    "forward convs, two D passes": (PLAIN, False, ()),
+    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True, ()),
+    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True, ()),
 }
 
 
@@ -435,11 +437,11 @@ def main():
         model = args.lever_model
         pool = image_pool(4, 1, args.batch_size, -1.0 if model == "dcgan" else 0.0, 1.0)
         runners = {}
-        for name, (ov, fuse, keras_convt) in LEVERS.items():
+        for name, (ov, fuse, keras_layers) in LEVERS.items():
             if rows and not any(part in name for part in rows):
                 continue
             cfg = config_for(model, args.batch_size, os.path.join(tmp, f"lever{len(runners)}"), **ov)
-            runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse, keras_conv_transpose=keras_convt)
+            runners[name] = TfganRunner(cfg, pool, cfg.model_dir, fuse=fuse, keras_layers=keras_layers)
         if model == "dcgan":
             runners["TF tutorial loop"] = PlainRunner(make_generator_model(), make_discriminator_model(), pool)
         rates = compare(runners, args.steps, args.repeats, args.warmup)

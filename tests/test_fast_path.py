@@ -1,4 +1,4 @@
-"""The fast train step (one fused D pass) computes what the plain one does."""
+"""The fast train step (one fused D pass, `tfgan.convolution`) computes what the plain one does."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from tests._util import tiny_config
-from tfgan import networks
+from tfgan import convolution, networks
 from tfgan.gan import GAN, can_fuse
 
-SHAPES = {"dcgan": (8, 8, 1), "mlp": (6, 6, 1)}
+SHAPES = {"dcgan": (16, 16, 1), "mlp": (6, 6, 1)}  # dcgan: two stride-2 layers each in G and D
 LATENT = 4
 BATCH = 8
 
@@ -23,15 +23,29 @@ def _no_dropout(model):
             layer.rate = 0.0
 
 
-def _gan(model, fuse, nets_like=None):
+def _keras_convolutions(model):
+    """tfgan.convolution's layers computed as Keras' own; returns how many were switched."""
+    switched = 0
+    for layer in model._flatten_layers():
+        if isinstance(layer, convolution.Conv2D | convolution.Conv2DTranspose):
+            switched += bool(layer._fast(layer.input.shape) if isinstance(layer, convolution.Conv2D) else layer._fast())
+            layer._fast = lambda *shape: False
+    return switched
+
+
+def _gan(model, fuse, nets_like=None, keras_convs=False, families=None):
     nets = networks.build(model, LATENT, SHAPES[model])
     if nets_like is not None:
         nets.generator.set_weights(nets_like.generator.get_weights())
         nets.discriminator.set_weights(nets_like.discriminator.get_weights())
     _no_dropout(nets.discriminator)
+    if keras_convs:
+        switched = _keras_convolutions(nets.generator) + _keras_convolutions(nets.discriminator)
+        # Not vacuous: dcgan's G has two fast layers (strides 1 and 2) and its D one.
+        assert switched == (3 if model == "dcgan" and convolution.cpu_only() else 0)
     gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, seed=3, fuse_discriminator=fuse)
     # SGD: the update is linear in the gradient, so equal gradients give equal weights.
-    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
+    gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), families=families)
     return gan, nets
 
 
@@ -65,12 +79,21 @@ def test_fused_discriminator_pass_gives_the_same_loss_and_gradients(model):
     assert not np.allclose(r0, f0)
 
 
-@pytest.mark.parametrize("model,k", [("dcgan", 1), ("mlp", 2)])
-def test_fast_train_step_equals_plain_train_step(model, k):
-    """Same weights, same noise stream, same data: same metrics and same updated weights."""
-    plain, nets = _gan(model, fuse=False)
+@pytest.mark.parametrize(
+    "model,k,families",
+    # augment_seed seeds the penalty's interpolation draws too, so both GANs draw the same.
+    [("dcgan", 1, None), ("mlp", 2, None), ("dcgan", 1, dict(gp_weight=10.0, r1_gamma=1.0, augment_seed=5))],
+)
+def test_fast_train_step_equals_plain_train_step(model, k, families):
+    """Same weights, same noise stream, same data: same metrics and same updated weights.
+
+    Plain: two D passes and Keras' convolution layers; fast: the defaults.
+    The penalties differentiate D's input gradient, so they check the
+    convolutions' second derivatives.
+    """
+    plain, nets = _gan(model, fuse=False, keras_convs=True, families=families)
     plain.d_steps = k
-    fused, _ = _gan(model, fuse=True, nets_like=nets)
+    fused, _ = _gan(model, fuse=True, nets_like=nets, families=families)
     fused.d_steps = k
     data = _data(model, k)
     before = [w.copy() for w in nets.discriminator.get_weights()]
@@ -99,7 +122,7 @@ def test_fusion_is_automatic_only_without_batchnorm():
 
 
 def test_default_run_uses_the_fastest_measured_path(tmp_path):
-    """What `tfgan.train` builds by default: fused D pass, no XLA (slower on CPU, see docs/README_speed.md)."""
+    """What `tfgan.train` builds by default: fused D pass, no XLA (slower on CPU; README, Performance)."""
     import pipelines
     from tfgan import training
 

@@ -91,10 +91,10 @@ def test_unknown_model():
         (5, dict(strides=1, padding="same", use_bias=False, activation="tanh"), True),
         (5, dict(strides=2, padding="same"), True),
         (4, dict(strides=2, padding="same"), True),
-        (1, dict(strides=2, padding="same"), True),
         (4, dict(strides=1, padding="same"), False),
         (5, dict(strides=1, padding="valid"), False),
         (5, dict(strides=3, padding="same"), False),
+        (3, dict(strides=2, padding="same"), False),  # subpixel_wins: 16 taps for 9
     ],
 )
 def test_conv2d_transpose_equals_keras_layer_with_gradients(kernel, kwargs, fast):
@@ -103,7 +103,8 @@ def test_conv2d_transpose_equals_keras_layer_with_gradients(kernel, kwargs, fast
     from tfgan.convolution import Conv2DTranspose, cpu_only
 
     x = tf.random.stateless_normal([3, 5, 6, 4], seed=[0, 1])
-    ours, theirs = Conv2DTranspose(6, kernel, **kwargs), keras.layers.Conv2DTranspose(6, kernel, **kwargs)
+    filters = 32  # the fewest output channels for which stride 2 takes the sub-pixel form
+    ours, theirs = Conv2DTranspose(filters, kernel, **kwargs), keras.layers.Conv2DTranspose(filters, kernel, **kwargs)
     theirs.build(x.shape)
     ours.build(x.shape)
     ours.set_weights([w + 0.1 for w in theirs.get_weights()])  # a nonzero bias
@@ -120,3 +121,64 @@ def test_conv2d_transpose_equals_keras_layer_with_gradients(kernel, kwargs, fast
     for a, b in zip(*results, strict=True):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_transpose_with_few_channels_stays_keras():
+    from tfgan.convolution import Conv2DTranspose
+
+    layer = Conv2DTranspose(31, 5, strides=2, padding="same")
+    layer.build((None, 7, 7, 64))
+    assert not layer._fast()
+
+
+@pytest.mark.parametrize(
+    "kernel,kwargs,shape,fast",
+    [
+        (5, dict(strides=2, padding="same"), (3, 6, 8, 32), True),
+        (4, dict(strides=2, padding="same", use_bias=False, activation="tanh"), (3, 6, 4, 32), True),
+        (5, dict(strides=2, padding="same"), (3, 7, 8, 32), False),  # odd height
+        (5, dict(strides=2, padding="same"), (3, 6, 8, 31), False),  # subpixel_wins
+        (3, dict(strides=2, padding="same"), (3, 6, 8, 32), False),
+        (5, dict(strides=1, padding="same"), (3, 6, 8, 32), False),
+        (5, dict(strides=2, padding="valid"), (3, 6, 8, 32), False),
+    ],
+)
+def test_conv2d_equals_keras_layer_with_first_and_second_gradients(kernel, kwargs, shape, fast):
+    """Outputs, gradients, and the gradient of an input-gradient norm (what R1 and WGAN-GP differentiate)."""
+    import tensorflow as tf
+
+    from tfgan.convolution import Conv2D, cpu_only
+
+    x = tf.random.stateless_normal(shape, seed=[0, 2])
+    ours, theirs = Conv2D(5, kernel, **kwargs), keras.layers.Conv2D(5, kernel, **kwargs)
+    theirs.build(x.shape)
+    ours.build(x.shape)
+    ours.set_weights([w + 0.1 for w in theirs.get_weights()])  # a nonzero bias
+    theirs.set_weights(ours.get_weights())
+    assert ours._fast(x.shape) is (fast and cpu_only())
+    results = []
+    for layer in (ours, theirs):
+        with tf.GradientTape(persistent=True) as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = layer(x)
+                loss = tf.reduce_sum(tf.sin(y))  # a non-uniform upstream gradient
+            dx = inner.gradient(loss, x)
+            penalty = tf.reduce_sum(tf.square(dx) * tf.cos(x))
+        first = outer.gradient(loss, [x, *layer.trainable_variables])
+        second = outer.gradient(penalty, layer.trainable_variables)
+        results.append([y, dx, *first, *second])
+    assert len(results[0]) == len(results[1]) == 2 + 1 + 2 * len(theirs.trainable_variables)
+    for a, b in zip(*results, strict=True):
+        assert a is not None and b is not None
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_dcgan_discriminator_uses_the_fast_convolution_where_it_wins():
+    from tfgan.convolution import Conv2D, cpu_only
+
+    d = networks.build("dcgan", 16, (28, 28, 1)).discriminator
+    convs = [layer for layer in d._flatten_layers() if isinstance(layer, Conv2D)]
+    assert [c._fast(c.input.shape) for c in convs] == [False, cpu_only()]  # 1 input channel, then 64

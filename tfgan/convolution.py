@@ -1,12 +1,14 @@
-"""A `Conv2DTranspose` that runs as forward convolutions.
+"""Convolution layers whose slow CPU kernels run as forward convolutions.
 
-TensorFlow runs a transposed convolution as ``Conv2DBackpropInput``, which
-on CPUs (oneDNN) reaches well under half the speed of ``Conv2D`` for the
-same multiply-adds. Measured on a 2-core AVX2 EPYC at batch 256, for the
-DCGAN generator's layers: 7x7, 256 -> 128 channels, stride 1: 364 ms
-against 160 ms as a forward convolution; 7x7 -> 14x14, 128 -> 64 channels,
-stride 2: 105 ms against 59 ms as four sub-pixel convolutions (below).
-So `conv2d_transpose` computes
+TensorFlow computes a transposed convolution, and the input gradient of a
+strided convolution, with ``Conv2DBackpropInput``, which on CPUs (oneDNN)
+reaches well under half the speed of ``Conv2D`` for the same multiply-adds.
+Measured on a 2-core AVX2 EPYC at batch 256, for the DCGAN networks' layers:
+G's 7x7, 256 -> 128 channels, stride 1: 364 ms against 160 ms as a forward
+convolution; G's 7x7 -> 14x14, 128 -> 64 channels, stride 2: 105 ms against
+59 ms as four sub-pixel convolutions (below); the input gradient of D's
+14x14 -> 7x7, 64 -> 128 channel convolution: 168 ms against 93 ms (316
+against 127 ms at batch 512). So `conv2d_transpose` computes
 
 - stride 1 ("same", odd kernel): the forward convolution with the kernel
   flipped in space and its two channel axes swapped;
@@ -16,13 +18,18 @@ So `conv2d_transpose` computes
   channels, missing taps zero: 36 taps instead of 25 for a 5x5 kernel)
   followed by `tf.nn.depth_to_space`.
 
-Its gradient is the one TensorFlow registers for the op it replaces, which
-uses the fast kernels already: a forward convolution for the input, and
-``Conv2DBackpropFilter`` for the kernel.
+and `conv2d` is a stride-2 convolution whose input gradient is that
+sub-pixel transposed convolution. The gradients are the ones TensorFlow
+registers for the ops replaced, which use the fast kernels already: a
+forward convolution for a transposed convolution's input, and
+``Conv2DBackpropFilter`` for the kernels. They are differentiable again
+(gradient penalties differentiate D's input gradient).
 
-With a GPU visible the layer stays Keras' own: cuDNN's transposed
-convolutions are not the slow path there, and the sub-pixel form does 1.44x
-the multiply-adds (not measured on a GPU yet).
+The sub-pixel form is not always faster (`subpixel_wins`): with few output
+channels or 3x3 kernels it loses to ``Conv2DBackpropInput``, so those
+layers stay Keras' own. With a GPU visible the layers stay Keras' own too:
+cuDNN's transposed convolutions are not the slow path there, and the
+sub-pixel form does 1.44x the multiply-adds (not measured on a GPU yet).
 """
 
 from __future__ import annotations
@@ -71,6 +78,40 @@ def conv2d_transpose(x, kernel, stride):
     return op(x, kernel)
 
 
+def conv2d(x, kernel):
+    """``tf.nn.conv2d(x, kernel, 2, "SAME")`` whose input gradient is `conv2d_transpose`'s fast form.
+
+    Equal up to float rounding, first and second gradients included.
+
+    Args:
+      x: float [B, H, W, C_in], H and W even (so that the gradient, a
+        stride-2 transposed convolution, has x's shape).
+      kernel: [kh, kw, C_in, C_out].
+
+    Returns:
+      float [B, H / 2, W / 2, C_out].
+    """
+
+    @tf.custom_gradient
+    def op(x, kernel):
+        def grad(dy):
+            # What TensorFlow registers for Conv2D: Conv2DBackpropInput for the
+            # input, here in its sub-pixel form, and Conv2DBackpropFilter.
+            dx = _stride2(dy, kernel)
+            dkernel = tf.raw_ops.Conv2DBackpropFilter(
+                input=x,
+                filter_sizes=tf.shape(kernel),
+                out_backprop=dy,
+                strides=[1, 2, 2, 1],
+                padding="SAME",
+            )
+            return dx, dkernel
+
+        return tf.nn.conv2d(x, kernel, strides=2, padding="SAME"), grad
+
+    return op(x, kernel)
+
+
 def _stride1(x, kernel):
     flipped = tf.reverse(tf.transpose(kernel, [0, 1, 3, 2]), axis=[0, 1])
     return tf.nn.conv2d(x, flipped, strides=1, padding="SAME")
@@ -103,6 +144,20 @@ def _stride2(x, kernel):
     return tf.nn.depth_to_space(y, 2)
 
 
+# Where the sub-pixel form wins, measured against Conv2DBackpropInput on a
+# 2-core AVX2 EPYC, batch 256, stride 2, by the transposed convolution's output
+# channels and kernel: 5x5 with 1, 3, 8, 16 channels: 0.47x, 0.88x, 0.89x,
+# 0.78x the speed; with 32, 64, 128 channels: 1.43x, 1.79x, 1.46x; 64
+# channels with a 3x3 kernel (16 taps instead of 9): 0.86x, with 4x4: 1.60x.
+_SUBPIXEL_MIN_CHANNELS = 32
+_SUBPIXEL_MIN_KERNEL = 4
+
+
+def subpixel_wins(kernel_size, out_channels) -> bool:
+    """Whether a stride-2 transposed convolution runs faster in its sub-pixel form (on CPUs)."""
+    return out_channels >= _SUBPIXEL_MIN_CHANNELS and min(kernel_size) >= _SUBPIXEL_MIN_KERNEL
+
+
 @functools.cache
 def cpu_only() -> bool:
     """Whether TensorFlow sees no GPU (the layer then computes `conv2d_transpose`)."""
@@ -114,17 +169,22 @@ class Conv2DTranspose(layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` with the same weights, config and outputs.
 
     Where `conv2d_transpose` applies ("same" padding, strides 1 with an odd
-    kernel or strides 2, no dilation or output padding, channels_last) and
-    no GPU is visible (`cpu_only`) it computes the layer; elsewhere the
-    layer is Keras' unchanged. The variables are Keras' own, so checkpoints
-    of either layer restore into the other.
+    kernel, or strides 2 where `subpixel_wins`; no dilation or output
+    padding, channels_last) and no GPU is visible (`cpu_only`) it computes
+    the layer; elsewhere the layer is Keras' unchanged. The variables are
+    Keras' own, so checkpoints of either layer restore into the other.
     """
 
     def _fast(self):
         strides = tuple(self.strides)
         return (
             cpu_only()
-            and (strides == (1, 1) and all(k % 2 == 1 for k in self.kernel_size) or strides == (2, 2))
+            and (
+                strides == (1, 1)
+                and all(k % 2 == 1 for k in self.kernel_size)
+                or strides == (2, 2)
+                and subpixel_wins(self.kernel_size, self.filters)
+            )
             and self.padding == "same"
             and tuple(self.dilation_rate) == (1, 1)
             and self.output_padding is None
@@ -140,3 +200,38 @@ class Conv2DTranspose(layers.Conv2DTranspose):
         if self.use_bias:
             outputs = outputs + tf.cast(self.bias, outputs.dtype)
         return self.activation(outputs) if self.activation is not None else outputs
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class Conv2D(layers.Conv2D):
+    """`keras.layers.Conv2D` with the same weights, config, outputs and gradients.
+
+    Where `conv2d` applies (strides 2, "same" padding, no dilation or groups,
+    channels_last, an even static input height and width) and its input
+    gradient is faster in the sub-pixel form (`subpixel_wins` for the input
+    channels), with no GPU visible (`cpu_only`), the convolution is
+    `conv2d`; elsewhere the layer is Keras' unchanged. The variables are
+    Keras' own, so checkpoints of either layer restore into the other.
+    """
+
+    def _fast(self, input_shape):
+        height, width, channels = input_shape[1:]
+        return (
+            cpu_only()
+            and tuple(self.strides) == (2, 2)
+            and self.padding == "same"
+            and tuple(self.dilation_rate) == (1, 1)
+            and self.groups == 1
+            and self.data_format == "channels_last"
+            and height is not None
+            and width is not None
+            and height % 2 == 0
+            and width % 2 == 0
+            and subpixel_wins(self.kernel_size, channels)
+        )
+
+    def convolution_op(self, inputs, kernel):
+        if not self._fast(inputs.shape):
+            return super().convolution_op(inputs, kernel)
+        inputs = tf.convert_to_tensor(inputs)
+        return conv2d(inputs, tf.cast(tf.convert_to_tensor(kernel), inputs.dtype))

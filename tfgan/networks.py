@@ -234,7 +234,7 @@ def dcgan(latent_dim: int, image_shape, num_classes=None, spectral_norm=False) -
     g.append(convolution.Conv2DTranspose(channels, 5, strides=2, padding="same", use_bias=False, activation="tanh"))
     d = [keras.Input(image_shape)]
     for i in range(n):
-        conv = maybe_spectral_norm(layers.Conv2D(64 * 2**i, 5, strides=2, padding="same"), spectral_norm)
+        conv = maybe_spectral_norm(convolution.Conv2D(64 * 2**i, 5, strides=2, padding="same"), spectral_norm)
         d += [conv, layers.LeakyReLU(0.3), layers.Dropout(0.3)]
     d.append(layers.Flatten())
     if num_classes:
