@@ -336,14 +336,13 @@ def config_for(model, batch_size, model_dir, **overrides):
 PLAIN = dict(jit_compile=False, steps_per_execution=1)
 KERAS_CONVS = (convolution.Conv2DTranspose, convolution.Conv2D)
 LEVERS = {
-    # name: (config overrides, fuse D's passes, tfgan.convolution layers run as Keras' own)
+    # name: (config overrides, fuse D's passes (None: GAN's default), tfgan.convolution layers run as Keras' own)
     "plain (Keras convs, two D passes, no XLA, spe=1)": (PLAIN, False, KERAS_CONVS),
-    "+ fused D pass": (PLAIN, True, KERAS_CONVS),
-    "+ G's convT as forward convs": (PLAIN, True, (convolution.Conv2D,)),
-    "+ D's input grads as forward convs (default)": (PLAIN, True, ()),
-    "forward convs, two D passes": (PLAIN, False, ()),
-    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), True, ()),
-    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), True, ()),
+    "+ G's convT as forward convs": (PLAIN, False, (convolution.Conv2D,)),
+    "+ D's input grads as forward convs (default)": (PLAIN, None, ()),
+    "+ fused D pass": (PLAIN, True, ()),
+    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), None, ()),
+    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), None, ()),
 }
 
 
