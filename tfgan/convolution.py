@@ -145,10 +145,11 @@ def _stride2(x, kernel):
 
 
 # Where the sub-pixel form wins, measured against Conv2DBackpropInput on a
-# 2-core AVX2 EPYC, batch 256, stride 2, by the transposed convolution's output
-# channels and kernel: 5x5 with 1, 3, 8, 16 channels: 0.47x, 0.88x, 0.89x,
-# 0.78x the speed; with 32, 64, 128 channels: 1.43x, 1.79x, 1.46x; 64
-# channels with a 3x3 kernel (16 taps instead of 9): 0.86x, with 4x4: 1.60x.
+# 2-core AVX2 EPYC, batch 256 (64 for 256 channels), stride 2, by the
+# transposed convolution's output channels and kernel: 5x5 with 1, 3, 8, 16
+# channels: 0.47x, 0.88x, 0.89x, 0.78x the speed; with 32, 64, 128, 256
+# channels: 1.43x, 1.81x, 1.46x, 4.23x; 64 channels with a 3x3 kernel (16 taps
+# instead of 9): 0.86x, with 4x4: 1.60x.
 _SUBPIXEL_MIN_CHANNELS = 32
 _SUBPIXEL_MIN_KERNEL = 4
 
@@ -160,7 +161,7 @@ def subpixel_wins(kernel_size, out_channels) -> bool:
 
 @functools.cache
 def cpu_only() -> bool:
-    """Whether TensorFlow sees no GPU (the layer then computes `conv2d_transpose`)."""
+    """Whether TensorFlow sees no GPU (the layers then take their fast forms)."""
     return not tf.config.list_physical_devices("GPU")
 
 
