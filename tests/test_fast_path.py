@@ -96,6 +96,10 @@ def test_fast_train_step_equals_plain_train_step(model, k, families):
     fused, _ = _gan(model, fuse=True, nets_like=nets, families=families)
     fused.d_steps = k
     data = _data(model, k)
+    # The penalties' second derivatives sum in another order through the sub-pixel
+    # convolution than through Keras' kernels (CI measured 2e-4 relative on
+    # g_grad_norm); a wrong second derivative is off by percents.
+    rtol = 1e-4 if families is None else 1e-3
     before = [w.copy() for w in nets.discriminator.get_weights()]
     logs = []
     for gan in (plain, fused):
@@ -103,11 +107,11 @@ def test_fast_train_step_equals_plain_train_step(model, k, families):
         logs.append({name: float(v) for name, v in step(data).items()})
     assert logs[0].keys() == logs[1].keys()
     for name in logs[0]:
-        np.testing.assert_allclose(logs[1][name], logs[0][name], rtol=1e-4, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(logs[1][name], logs[0][name], rtol=rtol, atol=1e-6, err_msg=name)
     for a, b in zip(plain.discriminator.get_weights(), fused.discriminator.get_weights(), strict=True):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-6)
     for a, b in zip(plain.generator.get_weights(), fused.generator.get_weights(), strict=True):
-        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=1e-6)
     assert any(not np.allclose(a, b) for a, b in zip(before, fused.discriminator.get_weights(), strict=True))
 
 
