@@ -62,16 +62,10 @@ def conv2d_transpose(x, kernel, stride):
         y = _stride1(x, kernel) if stride == 1 else _stride2(x, kernel)
 
         def grad(dy):
-            # What TensorFlow registers for Conv2DBackpropInput, the op this replaces.
-            dx = tf.nn.conv2d(dy, kernel, strides=stride, padding="SAME")
-            dkernel = tf.raw_ops.Conv2DBackpropFilter(
-                input=dy,
-                filter_sizes=tf.shape(kernel),
-                out_backprop=x,
-                strides=[1, stride, stride, 1],
-                padding="SAME",
-            )
-            return dx, dkernel
+            # What TensorFlow registers for Conv2DBackpropInput, the op this replaces:
+            # it is the input gradient of conv2d(dy, kernel, stride), so its kernel
+            # gradient is that convolution's, with x as the output gradient.
+            return tf.nn.conv2d(dy, kernel, strides=stride, padding="SAME"), _kernel_grad(dy, x, kernel, stride)
 
         return y, grad
 
@@ -97,19 +91,18 @@ def conv2d(x, kernel):
         def grad(dy):
             # What TensorFlow registers for Conv2D: Conv2DBackpropInput for the
             # input, here in its sub-pixel form, and Conv2DBackpropFilter.
-            dx = _stride2(dy, kernel)
-            dkernel = tf.raw_ops.Conv2DBackpropFilter(
-                input=x,
-                filter_sizes=tf.shape(kernel),
-                out_backprop=dy,
-                strides=[1, 2, 2, 1],
-                padding="SAME",
-            )
-            return dx, dkernel
+            return _stride2(dy, kernel), _kernel_grad(x, dy, kernel, 2)
 
         return tf.nn.conv2d(x, kernel, strides=2, padding="SAME"), grad
 
     return op(x, kernel)
+
+
+def _kernel_grad(x, dy, kernel, stride):
+    """The kernel gradient of ``tf.nn.conv2d(x, kernel, stride, "SAME")`` for the output gradient `dy`."""
+    return tf.raw_ops.Conv2DBackpropFilter(
+        input=x, filter_sizes=tf.shape(kernel), out_backprop=dy, strides=[1, stride, stride, 1], padding="SAME"
+    )
 
 
 def _stride1(x, kernel):
