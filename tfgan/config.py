@@ -12,7 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
-from tfgan import families
+from tfgan import families, flagsgen
 from tfgan.errors import ConfigError
 from tfgan.run.config import RunConfig
 from tfgan.run.family import Family
@@ -53,7 +53,7 @@ class Config:
         return Config(
             self.family,
             dataclasses.replace(self.run, **run),
-            flag_checked(self.family, dataclasses.replace, self.params, params),
+            flagsgen.build(self.family.params, {**dataclasses.asdict(self.params), **params}, what=_what(self.family)),
         )
 
     def fields(self) -> dict:
@@ -64,17 +64,8 @@ class Config:
         return json.dumps({"family": self.family.name, **self.fields()}, indent=2, sort_keys=True) + "\n"
 
 
-def flag_checked(family: Family, make, *args):
-    """``make(*args, values)`` with unknown fields reported as flags that do not apply to `family`."""
-    *head, values = args
-    known = {f.name for f in dataclasses.fields(family.params)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(
-            f"{', '.join('--' + n for n in unknown)}: not a setting of the {family.name} family "
-            f"(its settings: {', '.join(sorted(known))})"
-        )
-    return make(*head, **values)
+def _what(family: Family) -> str:
+    return f"the {family.name} family"
 
 
 def _split(family: Family, values: dict) -> tuple[RunConfig, Any]:
@@ -86,7 +77,9 @@ def _split(family: Family, values: dict) -> tuple[RunConfig, Any]:
     except ConfigError as e:
         errors.append(str(e).removeprefix("invalid configuration:\n  "))
     try:
-        params = flag_checked(family, family.params, {k: v for k, v in values.items() if k not in RUN_FIELDS})
+        params = flagsgen.build(
+            family.params, {k: v for k, v in values.items() if k not in RUN_FIELDS}, what=_what(family)
+        )
     except ConfigError as e:
         errors.insert(0, str(e).removeprefix("invalid configuration:\n  "))
     if errors:

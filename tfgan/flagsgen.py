@@ -99,5 +99,7 @@ def build(cls, values: dict, *, what: str):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"{', '.join('--' + n for n in unknown)} do(es) not apply to {what}; drop it.")
+        raise ConfigError(
+            f"{', '.join('--' + n for n in unknown)}: not a setting of {what} (its settings: {', '.join(sorted(known))})"
+        )
     return cls(**values)
