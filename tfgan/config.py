@@ -89,6 +89,9 @@ class TrainConfig:
         2020) of `tfgan.augment.POLICIES`; empty turns it off.
       ema_decay: Decay of the EMA of G's weights used for samples,
         evaluation and export; 0 turns it off.
+      max_image_pixels: ``folder:`` datasets: the largest width x height of
+        an image file that is decoded (read from its header first); None:
+        `pipelines.folder.MAX_IMAGE_PIXELS` (8192 x 8192).
     """
 
     preset: str = "default"
@@ -135,6 +138,7 @@ class TrainConfig:
     spectral_norm: bool = False
     diffaugment: str = ""
     ema_decay: float = 0.0
+    max_image_pixels: int | None = None
 
     def __post_init__(self):
         errors = []
@@ -196,6 +200,8 @@ class TrainConfig:
             errors.append("--model_dir must not be empty")
         if self.num_classes is not None and not self.conditional:
             errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
+        if self.max_image_pixels is not None and self.max_image_pixels < 1:
+            errors.append(f"--max_image_pixels must be a positive integer, got {self.max_image_pixels}")
         if self.num_classes is not None and self.num_classes < 2:
             errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
         if errors:

@@ -29,6 +29,7 @@ flags.DEFINE_string("inception_weights", None, "InceptionV3 .h5 weights for FID/
 flags.DEFINE_integer("kid_subsets", 100, "Subsets averaged by KID.")
 flags.DEFINE_integer("seed", 0, "First seed of the generated images.")
 flags.DEFINE_string("out", "eval.json", "Where the results go (JSON).")
+flags.DEFINE_bool("allow_mismatch", False, "Score an export against a dataset other than the one it was trained on.")
 
 
 def main(argv):
@@ -55,6 +56,7 @@ def main(argv):
         inception_weights=FLAGS.inception_weights,
         kid_subsets=FLAGS.kid_subsets,
         seed=FLAGS.seed,
+        allow_mismatch=FLAGS.allow_mismatch,
     )
     results = evaluation.evaluate(config)
     print(evaluation.format_table(results))

@@ -39,6 +39,7 @@ from tfgan.errors import TfganError
 from tfgan.fileio import atomic_write, publish_mode
 from tfgan.images import to_uint8
 from tfgan.networks import SQRT3
+from tfgan.run.recovery import staging_prefix
 
 METADATA_FILE = "metadata.json"
 
@@ -159,7 +160,8 @@ def export_generator(
     check_finite(generator, latent_dim, noise, num_classes=num_classes)
     os.makedirs(export_base, exist_ok=True)
     version = next_version(export_base)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
+    # The PID in the name lets a later run tell a killed export's folder from a live one's.
+    tmp = tempfile.mkdtemp(prefix=staging_prefix(version), dir=export_base)
     try:
         if num_classes:
             module = _ServableConditionalGenerator(generator, latent_dim, noise, value_range, num_classes)
@@ -223,14 +225,18 @@ def latest_version(export_base: str) -> str:
     return os.path.join(export_base, str(version))
 
 
-def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
+def sample_images(export_dir: str, seeds, labels=None, batch: int = 1024) -> np.ndarray:
     """Runs the `sample` signature of an export: uint8 [len(seeds), H, W, C].
+
+    Samples `batch` images per call, so memory holds one batch's float
+    activations at a time plus the uint8 result, whatever ``len(seeds)``.
 
     Args:
       export_dir: An export version directory.
       seeds: int64 [N].
       labels: int32 [N] classes, for a conditional export (required there;
         refused for an unconditional one).
+      batch: Images per call of the signature.
 
     Raises:
       TfganError: Labels missing for a conditional export, given to an
@@ -241,11 +247,18 @@ def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
         raise TfganError(f"{export_dir} is a conditional generator of {classes} classes: give labels (--label).")
     if not classes and labels is not None:
         raise TfganError(f"{export_dir} is not a conditional generator; it takes no labels (drop --label).")
-    seed = tf.constant(np.asarray(seeds, np.int64))
+    seeds = np.asarray(seeds, np.int64)
+    if labels is not None:
+        labels = np.asarray(labels, np.int32)
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            bad = sorted(set(labels[(labels < 0) | (labels >= classes)].tolist()))
+            raise TfganError(f"labels must be in 0..{classes - 1} for {export_dir}, got {bad}.")
     sample = tf.saved_model.load(export_dir).signatures["sample"]
-    if labels is None:
-        return sample(seed=seed)["images"].numpy()
-    labels = np.asarray(labels, np.int32)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise TfganError(f"labels must be in 0..{classes - 1} for {export_dir}, got {sorted(set(labels.tolist()))}.")
-    return sample(seed=seed, label=tf.constant(labels))["images"].numpy()
+    parts = []
+    for i in range(0, len(seeds), batch):
+        seed = tf.constant(seeds[i : i + batch])
+        if labels is None:
+            parts.append(sample(seed=seed)["images"].numpy())
+        else:
+            parts.append(sample(seed=seed, label=tf.constant(labels[i : i + batch]))["images"].numpy())
+    return np.concatenate(parts)

@@ -33,8 +33,9 @@ def main(argv):
         raise ConfigError(f"unexpected arguments {argv[1:]}; flags take the form --name=value.")
     if not FLAGS.export_dir:
         raise ConfigError("--export_dir is required (e.g. runs/default/export/generator).")
-    if FLAGS.num < 1:
-        raise ConfigError(f"--num must be positive, got {FLAGS.num}.")
+    from tfgan.guards import sample_seeds
+
+    seeds = sample_seeds(FLAGS.seed, FLAGS.num)  # every seed an int64, or a clear refusal
     if not os.path.isdir(FLAGS.export_dir):
         raise TfganError(f"--export_dir={FLAGS.export_dir} does not exist.")
     from tfgan import exporting
@@ -51,7 +52,7 @@ def main(argv):
         per_class = -(-FLAGS.num // classes)
         labels = (np.arange(FLAGS.num) // per_class).astype(np.int32)
         rows = -(-FLAGS.num // per_class)
-    images = exporting.sample_images(export_dir, np.arange(FLAGS.seed, FLAGS.seed + FLAGS.num), labels)
+    images = exporting.sample_images(export_dir, seeds, labels)  # in batches: memory stays bounded
     write_png(FLAGS.out, make_grid(images, rows=rows))
     print(f"{FLAGS.num} samples of {export_dir} -> {FLAGS.out}")
     if FLAGS.npy:

@@ -61,6 +61,9 @@ flags.DEFINE_integer("r1_interval", None, "Lazy R1: apply every N D steps with g
 flags.DEFINE_bool("spectral_norm", None, "Spectral normalisation of D's Dense/Conv layers (Miyato et al. 2018).")
 flags.DEFINE_string("diffaugment", None, "DiffAugment transforms for D's inputs: color,translation,cutout; '' = off.")
 flags.DEFINE_float("ema_decay", None, "EMA of G's weights for samples/eval/export (e.g. 0.999); 0 = off.")
+flags.DEFINE_integer(
+    "max_image_pixels", None, "folder: datasets: the largest width x height decoded; default 8192 x 8192."
+)
 
 
 def config_from_flags() -> config_lib.TrainConfig:

@@ -14,6 +14,7 @@ Running the same config again resumes from the latest checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -26,7 +27,7 @@ import tensorflow as tf
 import pipelines
 from tfgan import callbacks as cb
 from tfgan import config as config_lib
-from tfgan import distribute, ema, networks, precision
+from tfgan import distribute, ema, guards, networks, precision
 from tfgan import exporting as export_lib
 from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
@@ -34,6 +35,8 @@ from tfgan.fileio import atomic_write
 from tfgan.gan import GAN
 from tfgan.images import write_png
 from tfgan.optimizers import paper_sgd
+from tfgan.run import lock as run_lock
+from tfgan.run import preemption, recovery
 
 SAMPLE_GRID = 64
 # Fixed z per class row of a conditional run's sample grid.
@@ -101,9 +104,9 @@ def load_saved_config(model_dir: str) -> config_lib.TrainConfig | None:
     path = paths(model_dir)["config"]
     if not os.path.exists(path):
         return None
+    data = recovery.read_json_object(path)
     try:
-        with open(path) as f:
-            return config_lib.TrainConfig.from_json(f.read())
+        return config_lib.TrainConfig.from_json(json.dumps(data))
     except (ValueError, TypeError, ConfigError) as e:
         raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
 
@@ -218,8 +221,8 @@ def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> 
         except _RESTORE_ERRORS as e:
             raise TfganError(
                 f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
-                f"The run in {config.model_dir} was made with another configuration or its checkpoint is "
-                f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
+                f"The run in {config.model_dir} was made with another configuration; run with its original "
+                f"flags (see its config.json), or use a new --model_dir."
             ) from e
         log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(gan))
         # A checkpoint also holds each optimiser's learning-rate variable; the
@@ -353,15 +356,27 @@ def _resolve_against_run(config, source):
         config = dataclasses.replace(config, num_classes=_resolve_classes(config, source.info))
     saved = load_saved_config(config.model_dir)
     has_checkpoint = tf.train.latest_checkpoint(paths(config.model_dir)["checkpoints"]) is not None
+    changes = {}
     if saved is not None and has_checkpoint:
-        problems = config_lib.incompatibilities(saved, config)
-        if problems:
-            raise ConfigError(
-                f"{config.model_dir} holds a run whose checkpoint does not fit this config:\n  "
-                + "\n  ".join(problems)
-                + "\nRun with the original flags to resume it, or pass a new --model_dir."
-            )
-    return config
+        # Refused: the shape fields and those that change what the checkpoint means; the rest is recorded.
+        changes = recovery.check_resume(
+            dataclasses.asdict(saved),
+            dataclasses.asdict(config),
+            config.model_dir,
+            shape_fields=config_lib.SHAPE_FIELDS,
+        )
+    return config, changes
+
+
+# What decides an export besides the checkpoint's tensors (which generator, its shape, the metadata):
+# an export is reused only when made from the same checkpoint digest over these.
+EXPORT_FACTS = ("model", "latent_dim", "image_size", "channels", "conditional", "num_classes", "spectral_norm")
+EXPORT_FACTS += ("ema_decay", "loss", "dataset", "preset")
+
+
+def export_digest(config: config_lib.TrainConfig, checkpoint: str) -> str:
+    """What an export of `checkpoint` under `config` is made from (`recovery.checkpoint_digest`)."""
+    return recovery.checkpoint_digest(checkpoint, {name: getattr(config, name) for name in EXPORT_FACTS})
 
 
 def _export(config, nets, step: int, export_base: str | None = None, generator=None, **extra) -> str:
@@ -375,19 +390,30 @@ def _export(config, nets, step: int, export_base: str | None = None, generator=N
         "ema_decay": config.ema_decay,
         **extra,
     }
-    return export_lib.export_generator(
-        generator or nets.generator,
-        export_base or paths(config.model_dir)["export"],
-        latent_dim=config.latent_dim,
-        noise=nets.noise,
-        value_range=nets.output_range,
-        metadata=metadata,
-        num_classes=model_classes(config),
-    )
+    generator = generator or nets.generator
+    export_base = export_base or paths(config.model_dir)["export"]
+    recovery.remove_stale_staging(export_base)
+    # The SavedModel holds G's variables plus a graph of well under a megabyte.
+    needed = recovery.variables_bytes(generator.variables) + 2**20
+    with recovery.disk_full_guard(export_base, "export of the generator", needed):
+        return export_lib.export_generator(
+            generator,
+            export_base,
+            latent_dim=config.latent_dim,
+            noise=nets.noise,
+            value_range=nets.output_range,
+            metadata=metadata,
+            num_classes=model_classes(config),
+        )
 
 
 def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> RunResult:
     """Trains (or resumes) the run `config` describes, then exports G.
+
+    The chief holds the run directory exclusively (`tfgan.run.lock`) for
+    the whole call. SIGTERM or SIGINT during training saves a checkpoint
+    at the current step and raises `tfgan.run.preemption.Preempted` (a
+    `SystemExit` with status 143 / 130).
 
     Args:
       config: The run's configuration.
@@ -399,7 +425,8 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
 
     Raises:
       ConfigError, TfganError, pipelines.PipelineError: With a message that
-        names the problem and the fix.
+        names the problem and the fix; nothing is written into the run
+        directory when the run is refused.
     """
     # First: a multi-worker strategy must start before TensorFlow does other work.
     strategy = distribute.make_strategy(config.strategy, config.tpu)
@@ -410,29 +437,64 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
             f"--conditional is not supported with {strategy.num_replicas_in_sync} replicas yet; "
             "train conditional models with --strategy=default (or a single-device strategy)."
         )
-    # Only the chief writes the run's files; other workers write to a scratch
-    # directory that is deleted at the end (they must still save: see below).
-    chief = distribute.is_chief(strategy)
+    # Only the chief writes the run's files, so it alone holds the directory.
+    if not distribute.is_chief(strategy):
+        return _train(config, strategy, False, verbose, callbacks)
+    with run_lock.RunLock(config.model_dir):
+        return _train(config, strategy, True, verbose, callbacks)
+
+
+def _save(run: Run, step: int) -> None:
+    """Saves the full state at `step`; a full disk is one DiskFullError and no partial files."""
+    directory = run.manager.directory
+    with recovery.disk_full_guard(directory, f"checkpoint of step {step}", _checkpoint_space(run), _cleanup(run)):
+        run.manager.save(checkpoint_number=step)
+
+
+def _checkpoint_space(run: Run):
+    # The last checkpoint's size, or (none yet) the weights with Adam's two slots each.
+    return lambda: (
+        recovery.checkpoint_bytes(run.manager.latest_checkpoint)
+        or 3 * recovery.variables_bytes(run.gan.generator.variables + run.gan.discriminator.variables)
+    )
+
+
+def _cleanup(run: Run):
+    return lambda: recovery.remove_unindexed(run.manager.directory)
+
+
+def _train(config, strategy, chief: bool, verbose, callbacks) -> RunResult:
+    # Other workers write to a scratch directory that is deleted at the end
+    # (they must still save: see below).
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
-    if chief:
-        _check_writable(config.model_dir)
     source = pipelines.open_source(
         config.dataset,
         data_dir=config.data_dir,
         split=config.split,
         image_size=config.image_size,
         channels=config.channels,
+        max_image_pixels=config.max_image_pixels,
     )
-    config = _resolve_against_run(config, source)
+    # Everything that can refuse the run is checked before anything is written.
+    pipelines.check_batch_size(source.info, config.batch_size)
+    if chief:
+        # The index names the newest intact checkpoint (damaged ones are set aside).
+        recovery.prepare_checkpoints(paths(config.model_dir)["checkpoints"])
+    config, changes = _resolve_against_run(config, source)
+    if config.conditional:
+        source.check_labels(config.num_classes)
     if config.deterministic:
         # Process-wide: reductions and kernels pick deterministic algorithms.
         tf.config.experimental.enable_op_determinism()
     with strategy.scope():  # every worker restores the chief's latest checkpoint
         run = build_run(config, source)
         distribute.prepare_gan(run.gan, strategy, sync_batchnorm=config.sync_batchnorm)
+    guards.warn_batchnorm_batch(run.nets.generator, config.batch_size // strategy.num_replicas_in_sync)
     gan, where = run.gan, paths(config.model_dir)
+    start = cb.current_step(gan)
     if chief:
         atomic_write(where["config"], config.to_json())
+        recovery.record_changes(config.model_dir, start, changes)
         repaired = repair_event_files(where["logs"])
         if repaired:
             log.warning("truncated the unfinished last record of %s (a killed run's log)", ", ".join(repaired))
@@ -443,7 +505,6 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         run = dataclasses.replace(run, manager=manager)
 
     total = config.steps or config.epochs * run.steps_per_epoch
-    start = cb.current_step(gan)
     fixed_z, fixed_labels = fixed_inputs(config, run.nets.noise)
     writer = cb.TensorBoardWriter(
         where["logs"] if chief else os.path.join(scratch, "logs"),
@@ -453,10 +514,21 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         sample_every=config.sample_every,
         fixed_labels=fixed_labels,
     )
+    checkpointer = cb.Checkpointer(run.manager, config.checkpoint_every, before_save=writer.writer.flush)
+
+    def save_now() -> str:
+        checkpointer.save()
+        return run.manager.latest_checkpoint
+
+    signals = preemption.SignalFlag()
+    # Under multi_worker every worker must stop (and save) at the same step.
+    agree = preemption.any_worker(strategy) if config.strategy == "multi_worker" else None
+    stopper = preemption.PreemptionCallback(signals, save_now, lambda: cb.current_step(gan), agree)
     all_callbacks = [
         cb.NanGuard(config.on_nan, config.max_nan_skips, run.manager),  # first: before a checkpoint of that step
         writer,  # logs the step before it is checkpointed
-        cb.Checkpointer(run.manager, config.checkpoint_every, before_save=writer.writer.flush),
+        checkpointer,
+        stopper,  # after the step was checked, logged and (maybe) checkpointed
         *callbacks,
     ]
     if config.eval_every:
@@ -469,34 +541,37 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     else:
         if start:
             log.info("resuming %s at step %d of %d", config.model_dir, start, total)
+        checkpoints = run.manager.directory
         try:
-            for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
-                ds = pipelines.make_train_dataset(
-                    source,
-                    config.batch_size,
-                    seed=config.seed,
-                    value_range=run.nets.output_range,
-                    group=config.d_steps,
-                    start_step=cb.current_step(gan),
-                )
-                ds = distribute.prepare_dataset(ds, strategy)
-                history = gan.fit(
-                    ds,
-                    initial_epoch=initial_epoch,
-                    epochs=epochs,
-                    steps_per_epoch=n,
-                    callbacks=all_callbacks,
-                    verbose=verbose,
-                    shuffle=False,
-                )
-                logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+            with signals, recovery.disk_full_guard(checkpoints, "checkpoints", _checkpoint_space(run), _cleanup(run)):
+                for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
+                    ds = pipelines.make_train_dataset(
+                        source,
+                        config.batch_size,
+                        seed=config.seed,
+                        value_range=run.nets.output_range,
+                        group=config.d_steps,
+                        start_step=cb.current_step(gan),
+                    )
+                    ds = distribute.prepare_dataset(ds, strategy)
+                    history = gan.fit(
+                        ds,
+                        initial_epoch=initial_epoch,
+                        epochs=epochs,
+                        steps_per_epoch=n,
+                        callbacks=all_callbacks,
+                        verbose=verbose,
+                        shuffle=False,
+                    )
+                    logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+                stopper.check()  # a signal after the last batch: still save and exit as asked
         finally:
             writer.writer.flush()  # a stopped run keeps its curves
         if logs:
             log.info("step %d: %s", cb.current_step(gan), cb.equilibrium_report(logs))
     step = cb.current_step(gan)
     if not run.manager.latest_checkpoint or not run.manager.latest_checkpoint.endswith(f"-{step}"):
-        run.manager.save(checkpoint_number=step)
+        _save(run, step)
     export_dir = None
     if chief:
         write_png(
@@ -510,18 +585,22 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
 
 
 def _export_if_new(run: Run, step: int) -> str:
-    """Exports unless the newest export already holds this step's generator."""
+    """Exports unless an export was already made from this very checkpoint (its digest, not its step)."""
     base = paths(run.config.model_dir)["export"]
-    latest = export_lib.next_version(base) - 1
-    if latest >= 1:
-        try:
-            meta = export_lib.load_metadata(os.path.join(base, str(latest)))
-            if meta.get("step") == step:
-                log.info("export %s/%d already holds step %d", base, latest, step)
-                return os.path.join(base, str(latest))
-        except (TfganError, OSError, ValueError):
-            pass
-    path = _export(run.config, run.nets, step, generator=run.gan.sampling_generator)
+    checkpoint = run.manager.latest_checkpoint
+    digest = export_digest(run.config, checkpoint)
+    found = recovery.find_export(base, digest)
+    if found:
+        log.info("export %s already holds step %d of this run (made from %s)", found, step, checkpoint)
+        return found
+    path = _export(
+        run.config,
+        run.nets,
+        step,
+        generator=run.gan.sampling_generator,
+        checkpoint=os.path.basename(checkpoint),
+        checkpoint_digest=digest,
+    )
     log.info("exported the generator to %s", path)
     return path
 
@@ -547,7 +626,13 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
         raise TfganError(
             f"{model_dir} has no config.json: it is not a tfgan run. Train one with python -m tfgan.train."
         )
-    checkpoint = checkpoint or tf.train.latest_checkpoint(paths(model_dir)["checkpoints"])
+    # The directory given is the run, wherever config.json says it was trained (it may have been moved).
+    config = dataclasses.replace(config, model_dir=model_dir)
+    if checkpoint is None:
+        # Read-only: a trainer may be running in this directory.
+        checkpoint, skipped = recovery.newest_intact(paths(model_dir)["checkpoints"])
+        for path, problem in skipped:
+            log.warning("skipped the damaged checkpoint %s (%s)", path, problem)
     if checkpoint is None:
         raise TfganError(
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
@@ -568,4 +653,5 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
             f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
             f"another model; pass --checkpoint= an intact one (see {paths(model_dir)['checkpoints']})."
         ) from e
-    return _export(config, nets, int(step.numpy()), export_base, checkpoint=checkpoint)
+    digest = export_digest(config, checkpoint)
+    return _export(config, nets, int(step.numpy()), export_base, checkpoint=checkpoint, checkpoint_digest=digest)
