@@ -633,6 +633,11 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
         checkpoint, skipped = recovery.newest_intact(paths(model_dir)["checkpoints"])
         for path, problem in skipped:
             log.warning("skipped the damaged checkpoint %s (%s)", path, problem)
+        if checkpoint is None and skipped:
+            raise TfganError(
+                f"cannot read checkpoint {skipped[0][0]}: {skipped[0][1]}; no intact checkpoint is left in "
+                f"{paths(model_dir)['checkpoints']} to export."
+            )
     if checkpoint is None:
         raise TfganError(
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
