@@ -328,6 +328,14 @@ PRESETS: dict[str, dict] = {
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer", "mixed_precision")
 SHAPE_FIELDS += ("conditional", "num_classes", "spectral_norm")
+# Fields that change what a checkpoint means: also refused at a resume, with
+# why (`tfgan.run.recovery.REFUSED_ON_RESUME` adds --batch_size and --seed).
+MEANING_FIELDS = {
+    "loss": "D and G were trained for another objective: the checkpoint would mean something else",
+    "dataset": "the weights were fitted to other data, and the data position restored would be meaningless",
+    "split": "the weights were fitted to other data, and the data position restored would be meaningless",
+    "d_steps": "the data position restored is counted in groups of the old k",
+}
 
 
 def resolve(preset: str = "default", **overrides) -> TrainConfig:

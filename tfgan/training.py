@@ -363,6 +363,7 @@ def _resolve_against_run(config, source):
             dataclasses.asdict(saved),
             dataclasses.asdict(config),
             config.model_dir,
+            refused=config_lib.MEANING_FIELDS,
             shape_fields=config_lib.SHAPE_FIELDS,
         )
     return config, changes

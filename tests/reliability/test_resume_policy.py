@@ -57,8 +57,9 @@ def test_accepted_changes_are_logged_and_recorded(run, caplog):
 
 
 def test_resume_changes_sorts_fields():
-    saved = dict(loss="minimax", lr=0.1, latent_dim=100, model_dir="a")
-    new = dict(loss="hinge", lr=0.2, latent_dim=8, model_dir="b")
-    refusals, accepted = recovery.resume_changes(saved, new, shape_fields=("latent_dim",))
-    assert [r.split(":")[0] for r in refusals] == ["--latent_dim", "--loss"]
+    saved = dict(loss="minimax", lr=0.1, latent_dim=100, model_dir="a", batch_size=64)
+    new = dict(loss="hinge", lr=0.2, latent_dim=8, model_dir="b", batch_size=32)
+    refusals, accepted = recovery.resume_changes(saved, new, refused={"loss": "why"}, shape_fields=("latent_dim",))
+    # --batch_size is the run's own (REFUSED_ON_RESUME); --loss the family's; --latent_dim a shape field.
+    assert [r.split(":")[0] for r in refusals] == ["--batch_size", "--latent_dim", "--loss"]
     assert accepted == {"lr": (0.1, 0.2), "model_dir": ("a", "b")}

@@ -443,35 +443,33 @@ def read_json_object(path: str, what: str = "config") -> dict:
     return data
 
 
-# Run and image-GAN fields whose change at a resume is refused, with why. The
-# fields a checkpoint's variables depend on (a family's ``shape_fields``) are
-# refused as well; every other change is accepted and recorded.
+# `RunConfig` fields whose change at a resume is refused, with why. A family
+# adds its own (its ``shape_fields``, which a checkpoint's variables depend
+# on, and the fields that change what the checkpoint means, such as the loss
+# or the data); every other change is accepted and recorded.
 REFUSED_ON_RESUME: dict[str, str] = {
-    "loss": "D and G were trained for another objective: the checkpoint would mean something else",
-    "dataset": "the weights were fitted to other data, and the data position restored would be meaningless",
-    "split": "the weights were fitted to other data, and the data position restored would be meaningless",
     "batch_size": "the data position restored is counted in minibatches of the old size (and epochs change length)",
-    "d_steps": "the data position restored is counted in groups of the old k",
     "seed": "the data order and the fixed samples come from the seed: the run would continue another run's stream",
 }
 
 
 def resume_changes(
-    saved: Mapping, new: Mapping, refused: Mapping[str, str] = REFUSED_ON_RESUME, shape_fields: Iterable[str] = ()
+    saved: Mapping, new: Mapping, refused: Mapping[str, str] = (), shape_fields: Iterable[str] = ()
 ) -> tuple[list[str], dict[str, tuple]]:
     """Sorts the differences between a run's `saved` config and the `new` one.
 
     Args:
       saved: config.json's fields.
       new: The resumed run's fields.
-      refused: Field -> why changing it at a resume is refused.
+      refused: Field -> why changing it at a resume is refused, beyond
+        `REFUSED_ON_RESUME` (which always applies).
       shape_fields: Fields the checkpoint's variables depend on (refused).
 
     Returns:
       ``(refusals, accepted)``: one message per refused change, and field ->
       ``(old, new)`` of the accepted ones.
     """
-    why = dict(refused)
+    why = {**REFUSED_ON_RESUME, **dict(refused)}
     for name in shape_fields:
         why.setdefault(name, "the checkpoint's variables have the old shape")
     refusals, accepted = [], {}
