@@ -9,7 +9,8 @@ import sys
 import time
 
 import tensorflow as tf
-from _util import ROOT, TINY_FLAGS, cli_env
+
+from tests._util import ROOT, TINY_FLAGS, cli_env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -14,10 +14,10 @@ sys.path[:0] = [os.path.dirname(os.path.dirname(HERE)), os.path.dirname(HERE)]
 import logging  # noqa: E402
 
 import keras  # noqa: E402
-from _util import tiny_config  # noqa: E402
 
+from tests._util import tiny_config  # noqa: E402
 from tfgan import training  # noqa: E402
-from tfgan.callbacks import current_step  # noqa: E402
+from tfgan.run.callbacks import current_step  # noqa: E402
 
 
 class Report(keras.callbacks.Callback):

@@ -4,9 +4,9 @@ import logging
 import os
 
 import pytest
-from _helpers import copy_run, latest_step, read_all, tiny
-from _util import run_module, tiny_config
 
+from tests._util import run_module, tiny_config
+from tests.reliability._helpers import copy_run, latest_step, read_all, tiny
 from tfgan import training
 from tfgan.errors import TfganError
 from tfgan.run import recovery

@@ -6,9 +6,9 @@ import os
 
 import pytest
 import tensorflow as tf
-from _helpers import latest_step
-from _util import tiny_config
 
+from tests._util import tiny_config
+from tests.reliability._helpers import latest_step
 from tfgan import training
 from tfgan.run import recovery
 

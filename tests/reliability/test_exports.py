@@ -4,9 +4,8 @@ import json
 import os
 import shutil
 
-from _helpers import start
-from _util import run_module, tiny_config
-
+from tests._util import run_module, tiny_config
+from tests.reliability._helpers import start
 from tfgan import training
 from tfgan.run import recovery
 

@@ -6,12 +6,15 @@ import zlib
 
 import numpy as np
 import pytest
-from _helpers import tiny
-from _util import run_module, tiny_config
 
 import pipelines
-from tfgan import exporting, guards, training
+from tests._util import run_module, tiny_config
+from tests.reliability._helpers import tiny
+from tfgan import guards, training
 from tfgan.errors import TfganError
+from tfgan.families.image import evaluation, networks
+from tfgan.families.image import export as exporting
+from tfgan.run import exports
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +121,6 @@ def test_batch_size_one_with_batchnorm_warns(tmp_path, caplog):
 
 
 def test_batch_size_two_or_no_batchnorm_does_not_warn():
-    from tfgan import networks
-
     assert guards.warn_batchnorm_batch(networks.build("dcgan", 8, (8, 8, 1)).generator, 2) is None
     assert guards.warn_batchnorm_batch(networks.build("mlp", 8, (8, 8, 1)).generator, 1) is None
 
@@ -132,12 +133,12 @@ def test_sample_seeds_near_2_63(trained, tmp_path):
     assert result.returncode == 2 and "every seed must lie in 0..2**63-1" in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "a.png").exists()
     last = 2**63 - 8  # the largest first seed for 8 images: seeds up to 2**63 - 1, all distinct
-    images = exporting.sample_images(exporting.latest_version(str(export)), guards.sample_seeds(last, 8))
+    images = exporting.sample_images(exports.latest_version(str(export)), guards.sample_seeds(last, 8))
     assert len({im.tobytes() for im in images}) == 8
 
 
 def test_sampling_is_batched_and_equals_one_call(trained):
-    version = exporting.latest_version(str(trained / "export" / "generator"))
+    version = exports.latest_version(str(trained / "export" / "generator"))
     seeds = guards.sample_seeds(100, 23)
     np.testing.assert_array_equal(
         exporting.sample_images(version, seeds, batch=5), exporting.sample_images(version, seeds, batch=1024)
@@ -145,8 +146,6 @@ def test_sampling_is_batched_and_equals_one_call(trained):
 
 
 def test_evaluation_refuses_other_data_unless_asked(trained, tmp_path):
-    from tfgan import evaluation
-
     np.savez(tmp_path / "other.npz", x=np.zeros((40, 8, 8), np.uint8), x_test=np.zeros((40, 8, 8), np.uint8))
     config = dict(export_dir=str(trained / "export" / "generator"), num_samples=20, parzen_samples=20, parzen_valid=10)
     with pytest.raises(TfganError, match="the export was trained on --dataset=digits, not npz:"):
@@ -159,8 +158,6 @@ def test_evaluation_refuses_other_data_unless_asked(trained, tmp_path):
 
 
 def test_the_papers_rows_only_beside_mnist_at_28x28():
-    from tfgan import evaluation
-
     row = {"ll": 1.0, "se": 0.1, "sigma": 0.2, "n_samples": 10}
     results = {"dataset": "tfds:mnist", "step": 1, "parzen": {"generated": row, "real_train": row}}
     assert "Adversarial nets (paper)" in evaluation.format_table({**results, "image_shape": [28, 28, 1]})

@@ -5,9 +5,9 @@ import os
 import signal
 
 import pytest
-from _helpers import start, tiny, wait_for
-from _util import run_module
 
+from tests._util import run_module
+from tests.reliability._helpers import start, tiny, wait_for
 from tfgan.run import lock
 
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 import tensorflow as tf
-from _helpers import HERE, latest_step, read_all, start, tiny, wait_for
 
+from tests.reliability._helpers import HERE, latest_step, read_all, start, tiny, wait_for
 from tfgan.run import preemption
 
 REPORTER = os.path.join(HERE, "_train_reporting.py")

@@ -10,8 +10,9 @@ import sys
 import time
 
 import numpy as np
-from _helpers import latest_step, tiny, wait_for
-from _util import ROOT, cli_env
+
+from tests._util import ROOT, cli_env
+from tests.reliability._helpers import latest_step, tiny, wait_for
 
 
 def free_ports(n):

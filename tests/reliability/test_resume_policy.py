@@ -5,8 +5,8 @@ import logging
 
 import numpy as np
 import pytest
-from _util import tiny_config
 
+from tests._util import tiny_config
 from tfgan import training
 from tfgan.errors import ConfigError
 from tfgan.run import recovery

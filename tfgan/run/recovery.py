@@ -295,6 +295,18 @@ def _size(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def tree_bytes(path: str) -> int:
+    """Bytes of the files under `path` (0 if it is gone)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
 def free_bytes(path: str) -> int | None:
     """Free bytes on the device holding `path` (or its nearest existing parent)."""
     while path and not os.path.exists(path):
@@ -309,7 +321,13 @@ def free_bytes(path: str) -> int | None:
 
 
 @contextlib.contextmanager
-def disk_full_guard(path: str, what: str, needed_bytes: int | Callable[[], int], cleanup: Callable[[], None] = None):
+def disk_full_guard(
+    path: str,
+    what: str,
+    needed_bytes: int | Callable[[], int],
+    cleanup: Callable[[], None] | None = None,
+    at_least: bool = False,
+):
     """Turns a full disk inside the block into one `DiskFullError`, after `cleanup()`.
 
     Args:
@@ -318,6 +336,8 @@ def disk_full_guard(path: str, what: str, needed_bytes: int | Callable[[], int],
       needed_bytes: The space the write needs (or a function computing it,
         called only when the disk is full).
       cleanup: Removes the block's unfinished files (its temp folder).
+      at_least: `needed_bytes` is a lower bound (e.g. what was written
+        when the disk filled): the message says "more than".
 
     Raises:
       DiskFullError: "no space left on the device of PATH ...: it needs
@@ -328,15 +348,16 @@ def disk_full_guard(path: str, what: str, needed_bytes: int | Callable[[], int],
     except BaseException as e:
         if not is_disk_full(e):
             raise
+        needed = needed_bytes() if callable(needed_bytes) else needed_bytes
         if cleanup is not None:
             try:
                 cleanup()
             except OSError:
                 pass
-        needed = needed_bytes() if callable(needed_bytes) else needed_bytes
         free = free_bytes(path)
         raise DiskFullError(
-            f"no space left on the device of {path} while writing the {what}: it needs about {_size(needed)}"
+            f"no space left on the device of {path} while writing the {what}: it needs "
+            f"{'more than' if at_least else 'about'} {_size(needed)}"
             f"{'' if free is None else f', {_size(free)} are free'}. Free some space (or use a --model_dir on "
             f"another disk) and run the same command again; the previous checkpoint is intact and the unfinished "
             f"files were removed."
