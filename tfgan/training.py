@@ -86,15 +86,17 @@ def _check_writable(model_dir: str) -> None:
 
 
 def load_saved_config(model_dir: str) -> config_lib.Config | None:
-    """The config.json of an existing run, or None."""
+    """The config.json of an existing run (its ``model_dir`` the one given), or None."""
     path = paths(model_dir)["config"]
     if not os.path.exists(path):
         return None
     try:
         with open(path) as f:
-            return config_lib.from_json(f.read())
+            config = config_lib.from_json(f.read())
     except (ValueError, TypeError) as e:  # ConfigError is a ValueError
         raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
+    # The directory it was read from is the run, wherever it was trained (it may have been moved or copied).
+    return config.replace(model_dir=model_dir)
 
 
 def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, int, int]]:
@@ -332,10 +334,12 @@ def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks)
 def export_digest(config: config_lib.Config, checkpoint: str) -> str:
     """What an export of `checkpoint` under `config` is made from (`recovery.checkpoint_digest`).
 
-    The family and its parameters decide, with the checkpoint's tensors,
-    what is exported (which weights, their shape, the metadata).
+    The family's ``export_fields`` (all its parameters if None) decide,
+    with the checkpoint's tensors, what is exported.
     """
-    facts = {"family": config.family.name, "preset": config.run.preset, **dataclasses.asdict(config.params)}
+    params = dataclasses.asdict(config.params)
+    names = config.family.export_fields or tuple(params)
+    facts = {"family": config.family.name, "preset": config.run.preset, **{n: params[n] for n in names}}
     return recovery.checkpoint_digest(checkpoint, facts)
 
 

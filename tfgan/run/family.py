@@ -140,6 +140,10 @@ class Family:
         checkpoint means (its loss, its data), so that a resume with another
         value is refused like a shape field's; every other change is
         accepted, logged and recorded (`tfgan.run.recovery`).
+      export_fields: Fields of `params` that decide an export besides the
+        checkpoint's tensors (which weights, their shape, the metadata): an
+        export is reused only when made from the same checkpoint and these
+        values; None: all of `params`.
     """
 
     name: str
@@ -155,3 +159,4 @@ class Family:
     evaluate: Callable[[Any], dict] | None = None
     format_results: Callable[[dict], str] | None = None
     meaning_fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    export_fields: tuple[str, ...] | None = None

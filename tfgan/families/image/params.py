@@ -134,6 +134,9 @@ class ImageParams:
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer")
 SHAPE_FIELDS += ("conditional", "num_classes", "spectral_norm")
+# What an export holds besides the checkpoint's tensors: the networks' shape,
+# which generator (--ema_decay) and the metadata's facts.
+EXPORT_FIELDS = (*SHAPE_FIELDS, "ema_decay", "loss", "dataset")
 # Fields that change what a checkpoint means: refused at a resume too, with why
 # (`tfgan.run.recovery.REFUSED_ON_RESUME` adds the run's --batch_size and --seed).
 MEANING_FIELDS = {
