@@ -6,7 +6,8 @@ First trains one uninterrupted reference run (``--deterministic``) and
 times it. Then each round starts a fresh run directory, and up to
 ``--kills`` times starts ``python -m tfgan.train`` and sends it SIGTERM,
 SIGINT or SIGKILL (in turn, so every kind is used) at a moment drawn
-uniformly over the reference run's duration: during start-up, training, a
+uniformly over that process's expected duration (start-up plus the steps
+still to train, from the reference run's time): during start-up, training, a
 checkpoint write or the export. It then runs the same command to the end and
 checks:
 
@@ -164,7 +165,10 @@ def main(argv):
         for _ in range(FLAGS.kills):
             signum = SIGNALS[turn % len(SIGNALS)]
             turn += 1
-            delay = rng.uniform(0.3, duration)
+            # A resumed run only trains what is left: draw over its expected length
+            # (start-up, taken as half the reference run, plus the remaining steps' share).
+            left = 1 - (_latest_step(model_dir) or 0) / FLAGS.steps
+            delay = rng.uniform(0.3, duration * (0.5 + 0.5 * left))
             proc = start(model_dir)
             time.sleep(delay)
             if proc.poll() is None:

@@ -105,7 +105,9 @@ def test_a_config_json_that_is_not_an_object(trained, tmp_path):
     (run / "config.json").write_text("[1, 2]")
     for module, args in (("tfgan.train", tiny(f"--model_dir={run}")), ("tfgan.export", [f"--model_dir={run}"])):
         result = run_module(module, *args)
-        assert result.returncode == 2 and "must hold a JSON object of settings, not a list" in result.stderr, result.stderr[-2000:]
+        assert result.returncode == 2 and "must hold a JSON object of settings, not a list" in result.stderr, (
+            result.stderr[-2000:]
+        )
         assert "Traceback" not in result.stderr
     for text, kind in (("42", "int"), ('"a string"', "str"), ("null", "NoneType")):
         (run / "config.json").write_text(text)
