@@ -20,6 +20,7 @@ from pipelines.base import (
     ImageSource,
     PipelineError,
     SourceInfo,
+    check_batch_size,
     check_element,
     make_train_dataset,
     mean_image,
@@ -40,6 +41,7 @@ def open_source(
     split: str = "train",
     image_size: int | None = None,
     channels: int | None = None,
+    max_image_pixels: int | None = None,
 ) -> ImageSource:
     """Opens a dataset by its spec string.
 
@@ -50,6 +52,8 @@ def open_source(
       split: ``"train"`` or ``"test"`` (TFDS takes any split string).
       image_size: Square output size; None keeps the data's own.
       channels: 1 or 3; None keeps the data's own.
+      max_image_pixels: ``folder:`` only: the largest width x height
+        decoded (default `pipelines.folder.MAX_IMAGE_PIXELS`).
 
     Returns:
       An `ImageSource` whose ``info`` says shape, size and classes.
@@ -69,7 +73,7 @@ def open_source(
     if kind == "folder" and arg:
         if split != "train":
             raise PipelineError(f"{spec}: a folder has no {split!r} split; point to a separate folder instead.")
-        return FolderSource(arg, image_size=image_size, channels=channels)
+        return FolderSource(arg, image_size=image_size, channels=channels, max_image_pixels=max_image_pixels)
     if kind == "npz" and arg:
         return load_npz(arg, split=split, image_size=image_size, channels=channels)
     raise PipelineError(f"unknown dataset {spec!r}; use one of: {', '.join(SOURCE_KINDS)}.")
@@ -83,6 +87,7 @@ __all__ = [
     "PipelineError",
     "SourceInfo",
     "TfdsSource",
+    "check_batch_size",
     "check_element",
     "load_digits",
     "load_npz",

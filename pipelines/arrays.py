@@ -16,7 +16,15 @@ def _as_uint8(x: np.ndarray, name: str) -> np.ndarray:
     if x.dtype == np.uint8:
         return x
     if np.issubdtype(x.dtype, np.floating):
-        if x.size and (not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0):
+        bad = ~np.isfinite(x)
+        if bad.any():
+            what = "NaN" if np.isnan(x).any() else "infinite"
+            first = int(np.argmax(bad.reshape(len(x), -1).any(axis=1))) if x.ndim else 0
+            raise PipelineError(
+                f"{name}: the images hold {what} values ({int(bad.sum())} of {x.size}, first in image {first}); "
+                f"remove or repair those images (float images must be finite, in [0, 1])."
+            )
+        if x.size and (x.min() < 0.0 or x.max() > 1.0):
             raise PipelineError(
                 f"{name}: float images must hold finite values in [0, 1] "
                 f"(found {np.nanmin(x):.3g}..{np.nanmax(x):.3g}); scale them or save uint8."
@@ -65,8 +73,8 @@ class ArraySource(ImageSource):
                     f"{name}: labels must be integers of shape [{n}] (one per image), got {y.dtype} {y.shape}."
                 )
             self._y = y.astype(np.int32)
-            if num_classes is None:
-                num_classes = int(self._y.max()) + 1
+            if num_classes is None:  # negative labels are no class: a conditional run refuses them (check_labels)
+                num_classes = max(int(self._y.max()) + 1, 1)
         h, w = x.shape[1:3]
         if image_size is None and h != w:
             raise PipelineError(f"{name}: images are {h}x{w}; pass --image_size to make them square.")
@@ -76,6 +84,16 @@ class ArraySource(ImageSource):
         self._channels = channels or native_c
         side = image_size or h
         self.info = SourceInfo(name, (side, side, self._channels), n, num_classes)
+
+    def check_labels(self, num_classes: int) -> None:
+        bad = (self._y < 0) | (self._y >= num_classes)
+        if bad.any():
+            index = np.flatnonzero(bad)
+            raise PipelineError(
+                f"{self.info.name}: {len(index)} label(s) lie outside 0..{num_classes - 1}, e.g. "
+                f"{int(self._y[index[0]])} at index {int(index[0])}; a conditional model needs class indices "
+                f"0..{num_classes - 1} (fix the labels, or train without --conditional)."
+            )
 
     def examples(self) -> tf.data.Dataset:
         ds = tf.data.Dataset.from_tensor_slices({"image": self._x, "label": self._y})

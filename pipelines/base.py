@@ -99,6 +99,29 @@ class ImageSource:
         """
         raise NotImplementedError
 
+    def check_labels(self, num_classes: int) -> None:
+        """Refuses labels outside ``0..num_classes-1`` (a class-conditional run would wrap them around).
+
+        Sources whose labels are class indices by construction (folders,
+        TFDS class labels) have nothing to check.
+
+        Raises:
+          PipelineError: Naming the bad labels and where they are.
+        """
+
+
+def check_batch_size(info: SourceInfo, batch_size: int) -> None:
+    """Refuses a minibatch larger than the source (checked before a run writes anything).
+
+    Raises:
+      PipelineError: The source holds fewer than `batch_size` examples.
+    """
+    if info.num_examples // batch_size == 0:
+        raise PipelineError(
+            f"--batch_size={batch_size} is larger than the dataset {info.name!r}, which holds "
+            f"{info.num_examples} examples; use --batch_size={max(1, info.num_examples)} or less."
+        )
+
 
 def to_uint8_image(image: tf.Tensor, size: int | None, channels: int) -> tf.Tensor:
     """Converts one decoded image to a square uint8 image of `channels`.
@@ -175,12 +198,7 @@ def make_train_dataset(
     n = info.num_examples
     if batch_size <= 0 or group <= 0:
         raise PipelineError(f"batch_size and group must be positive, got {batch_size}, {group}")
-    batches_per_epoch = n // batch_size
-    if batches_per_epoch == 0:
-        raise PipelineError(
-            f"--batch_size={batch_size} is larger than the dataset {info.name!r}, which holds "
-            f"{n} examples; use --batch_size={max(1, n)} or less."
-        )
+    check_batch_size(info, batch_size)
     h, w, c = info.image_shape
     examples = source.examples()
     if n * h * w * c <= _CACHE_LIMIT_BYTES:

@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import os
+import re
+import warnings
 
 import tensorflow as tf
 from absl import logging
+from PIL import Image, UnidentifiedImageError
 
 from pipelines.base import ImageSource, PipelineError, SourceInfo, to_uint8_image
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
+# The most pixels (width x height) an image may have to be decoded: 8192 x 8192.
+# Decoding costs several bytes per pixel and channel at once (a 20000 x 20000
+# PNG of 380 KB took 7.8 GB), so a larger file is refused from its header
+# before any decoding; --max_image_pixels raises the limit.
+MAX_IMAGE_PIXELS = 8192 * 8192
+
+
+def image_header_pixels(path: str) -> tuple[int, int | None] | None:
+    """``(pixels, width)`` from an image file's header, without decoding it; None if unreadable.
+
+    Pillow reads only the header when it opens a file. Above twice its own
+    bomb limit it refuses even that, naming the pixel count (then the width
+    is None).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return image.size[0] * image.size[1], image.size[0]
+    except Image.DecompressionBombError as e:
+        match = re.search(r"\((\d+) pixels\)", str(e))
+        return (int(match.group(1)), None) if match else None
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
 
 
 def _find_images(root: str) -> list[str]:
@@ -42,9 +69,20 @@ class FolderSource(ImageSource):
 
     Attributes:
       skipped: Paths that could not be decoded.
+
+    Args:
+      root: The folder.
+      image_size: Output side; None keeps the images' own (all square, one size).
+      channels: 1 or 3; None: 1 if every image is grey, else 3.
+      max_image_pixels: The largest width x height decoded; a larger image
+        (read from its header, before decoding) is refused.
+
+    Raises:
+      PipelineError: No folder, no decodable image, mixed sizes without
+        `image_size`, or an image over `max_image_pixels`.
     """
 
-    def __init__(self, root: str, *, image_size=None, channels=None):
+    def __init__(self, root: str, *, image_size=None, channels=None, max_image_pixels=None):
         spec = f"folder:{root}"
         if not os.path.isdir(root):
             what = "is a file, not a folder" if os.path.exists(root) else "does not exist"
@@ -52,8 +90,18 @@ class FolderSource(ImageSource):
         paths = _find_images(root)
         if not paths:
             raise PipelineError(f"{spec}: no image files ({', '.join(IMAGE_EXTENSIONS)}) found under it, recursively.")
+        limit = max_image_pixels or MAX_IMAGE_PIXELS
         good, shapes, self.skipped = [], set(), []
         for path in paths:
+            header = image_header_pixels(path)
+            if header is not None and header[0] > limit:
+                pixels, width = header
+                size = f"{width}x{pixels // width}" if width else f"{pixels:,}"
+                raise PipelineError(
+                    f"{spec}: {path} is {size} pixels, more than the limit of {limit:,} (decoding it would need "
+                    f"about {pixels * 16 / 2**30:.1f} GB of memory). Shrink or remove it, or pass "
+                    f"--max_image_pixels={pixels} to decode it anyway."
+                )
             try:
                 shape = tuple(_decode(path).shape)
             except (tf.errors.InvalidArgumentError, tf.errors.OpError):

@@ -30,7 +30,8 @@ from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
 from tfgan.run import callbacks as cb
-from tfgan.run import checkpoints, exports
+from tfgan.run import checkpoints, exports, preemption, recovery
+from tfgan.run import lock as run_lock
 from tfgan.run.family import SetupContext, Trainer
 
 log = logging.getLogger(__name__)
@@ -85,19 +86,17 @@ def _check_writable(model_dir: str) -> None:
 
 
 def load_saved_config(model_dir: str) -> config_lib.Config | None:
-    """The config.json of an existing run, or None.
-
-    Its ``model_dir`` is `model_dir`, wherever the run was made: a run
-    directory that was moved or copied is the run where it now is.
-    """
+    """The config.json of an existing run (its ``model_dir`` the one given), or None."""
     path = paths(model_dir)["config"]
     if not os.path.exists(path):
         return None
     try:
         with open(path) as f:
-            return config_lib.from_json(f.read()).replace(model_dir=model_dir)
+            config = config_lib.from_json(f.read())
     except (ValueError, TypeError) as e:  # ConfigError is a ValueError
         raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
+    # The directory it was read from is the run, wherever it was trained (it may have been moved or copied).
+    return config.replace(model_dir=model_dir)
 
 
 def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, int, int]]:
@@ -121,19 +120,34 @@ def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, in
     return plan
 
 
-def _check_against_run(config: config_lib.Config) -> None:
-    """Refuses a config whose checkpoint in ``model_dir`` was made by an incompatible one."""
+def resume_changes(config: config_lib.Config) -> dict[str, tuple]:
+    """The changes of `config` from the run in its ``model_dir``: refused ones raise, accepted ones are returned.
+
+    Refused: another family, the fields a checkpoint's variables depend on
+    (the run's ``RUN_SHAPE_FIELDS``, the family's ``shape_fields``) and
+    those that change what it means (`recovery.REFUSED_ON_RESUME`, the
+    family's ``meaning_fields``). Returns field -> ``(old, new)`` of the
+    rest ({} for a fresh run).
+
+    Raises:
+      ConfigError: Naming each refused change.
+    """
     model_dir = config.run.model_dir
     saved = load_saved_config(model_dir)
     has_checkpoint = tf.train.latest_checkpoint(paths(model_dir)["checkpoints"]) is not None
-    if saved is not None and has_checkpoint:
-        problems = config_lib.incompatibilities(saved, config)
-        if problems:
-            raise ConfigError(
-                f"{model_dir} holds a run whose checkpoint does not fit this config:\n  "
-                + "\n  ".join(problems)
-                + "\nRun with the original flags to resume it, or pass a new --model_dir."
-            )
+    if saved is None or not has_checkpoint:
+        return {}
+    if saved.family.name != config.family.name:
+        raise ConfigError(
+            f"{model_dir} holds a {saved.family.name} run, not a {config.family.name} one; pass a new --model_dir."
+        )
+    return recovery.check_resume(
+        saved.fields(),
+        config.fields(),
+        model_dir,
+        refused=config.family.meaning_fields,
+        shape_fields=(*config_lib.RUN_SHAPE_FIELDS, *config.family.shape_fields),
+    )
 
 
 def _restore(trainer: Trainer, manager: tf.train.CheckpointManager, model_dir: str) -> None:
@@ -144,8 +158,8 @@ def _restore(trainer: Trainer, manager: tf.train.CheckpointManager, model_dir: s
     except checkpoints.RESTORE_ERRORS as e:
         raise TfganError(
             f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
-            f"The run in {model_dir} was made with another configuration or its checkpoint is "
-            f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
+            f"The run in {model_dir} was made with another configuration; run with its original flags "
+            f"(see its config.json), or use a new --model_dir."
         ) from e
     log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(trainer.model))
     if trainer.after_restore is not None:
@@ -168,7 +182,7 @@ def build(config: config_lib.Config, strategy=None) -> tuple[config_lib.Config, 
     with strategy.scope():  # every worker restores the chief's latest checkpoint
         trainer = config.family.setup(SetupContext(config.run, config.params, strategy, fresh))
         config = dataclasses.replace(config, params=trainer.params)
-        _check_against_run(config)
+        resume_changes(config)  # refuses what does not fit the checkpoint
         checkpoint = tf.train.Checkpoint(**trainer.checkpoint)
         checkpoints.remove_unfinished(ckpt_dir)
         manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=config.run.keep_checkpoints)
@@ -179,6 +193,11 @@ def build(config: config_lib.Config, strategy=None) -> tuple[config_lib.Config, 
 def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResult:
     """Trains (or resumes) the run `config` describes, then exports it.
 
+    The chief holds the run directory exclusively (`tfgan.run.lock`) for
+    the whole call. SIGTERM or SIGINT during training saves a checkpoint at
+    the current step and raises `tfgan.run.preemption.Preempted` (a
+    `SystemExit` with status 143 / 130).
+
     Args:
       config: The run's configuration (`tfgan.config.resolve`).
       verbose: Keras progress bar mode.
@@ -188,25 +207,56 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
       A `RunResult`.
 
     Raises:
-      TfganError: With a message that names the problem and the fix.
+      TfganError: With a message that names the problem and the fix;
+        nothing is written into the run directory when the run is refused.
     """
     run = config.run
     # First: a multi-worker strategy must start before TensorFlow does other work.
     strategy = distribute.make_strategy(run.strategy, run.tpu)
     distribute.check_batch(run.batch_size, strategy)
-    # Only the chief writes the run's files; other workers write to a scratch
-    # directory that is deleted at the end (they must still save: see below).
-    chief = distribute.is_chief(strategy)
+    # Only the chief writes the run's files, so it alone holds the directory.
+    if not distribute.is_chief(strategy):
+        return _train(config, strategy, False, verbose, callbacks)
+    with run_lock.RunLock(run.model_dir):
+        return _train(config, strategy, True, verbose, callbacks)
+
+
+def _checkpoint_space(manager: tf.train.CheckpointManager, trainer: Trainer):
+    # The last checkpoint's size, or (none yet) the model's variables with Adam's two slots each.
+    return lambda: (
+        recovery.checkpoint_bytes(manager.latest_checkpoint) or 3 * recovery.variables_bytes(trainer.model.variables)
+    )
+
+
+def _save(manager: tf.train.CheckpointManager, trainer: Trainer, step: int) -> None:
+    """Saves the full state at `step`; a full disk is one DiskFullError and no partial files."""
+    cleanup = lambda: recovery.remove_unindexed(manager.directory)  # noqa: E731
+    with recovery.disk_full_guard(
+        manager.directory, f"checkpoint of step {step}", _checkpoint_space(manager, trainer), cleanup
+    ):
+        manager.save(checkpoint_number=step)
+
+
+def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks) -> RunResult:
+    run = config.run
+    # Other workers write to a scratch directory that is deleted at the end
+    # (they must still save: see below).
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
     if chief:
-        _check_writable(run.model_dir)
+        # The index names the newest intact checkpoint (damaged ones are set aside).
+        recovery.prepare_checkpoints(paths(run.model_dir)["checkpoints"])
     if run.deterministic:
         # Process-wide: reductions and kernels pick deterministic algorithms.
         tf.config.experimental.enable_op_determinism()
+    # Everything that can refuse the run (data, settings, the resume) is checked
+    # here, before anything is written.
     config, trainer, manager = build(config, strategy)
+    changes = resume_changes(config)
     model, where = trainer.model, paths(run.model_dir)
+    start = cb.current_step(model)
     if chief:
         atomic_write(where["config"], config.to_json())
+        recovery.record_changes(run.model_dir, start, changes)
         repaired = repair_event_files(where["logs"])
         if repaired:
             log.warning("truncated the unfinished last record of %s (a killed run's log)", ", ".join(repaired))
@@ -216,7 +266,6 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
         manager = tf.train.CheckpointManager(manager.checkpoint, os.path.join(scratch, "checkpoints"), 1)
 
     total = run.steps or run.epochs * trainer.steps_per_epoch
-    start = cb.current_step(model)
     writer = cb.TensorBoardWriter(
         where["logs"] if chief else os.path.join(scratch, "logs"),
         trainer.summarize,
@@ -225,11 +274,22 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
         layout=trainer.layout,
         constants=trainer.constants,
     )
+    checkpointer = cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.writer.flush)
+
+    def save_now() -> str:
+        checkpointer.save()
+        return manager.latest_checkpoint
+
+    signals = preemption.SignalFlag()
+    # Under multi_worker every worker must stop (and save) at the same step.
+    agree = preemption.any_worker(strategy) if run.strategy == "multi_worker" else None
+    stopper = preemption.PreemptionCallback(signals, save_now, lambda: cb.current_step(model), agree)
     all_callbacks = [
         cb.NanGuard(run.on_nan, run.max_nan_skips, manager),  # first: before a checkpoint of that step
         writer,  # logs the step before it is checkpointed
         *trainer.callbacks(writer.writer),
-        cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.writer.flush),
+        checkpointer,
+        stopper,  # after the step was checked, logged and (maybe) checkpointed
         *callbacks,
     ]
     logs = {}
@@ -238,33 +298,49 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
     else:
         if start:
             log.info("resuming %s at step %d of %d", run.model_dir, start, total)
+        space = _checkpoint_space(manager, trainer)
+        cleanup = lambda: recovery.remove_unindexed(manager.directory)  # noqa: E731
         try:
-            for initial_epoch, epochs, n in fit_plan(start, total, trainer.steps_per_epoch):
-                history = model.fit(
-                    trainer.dataset(cb.current_step(model)),
-                    initial_epoch=initial_epoch,
-                    epochs=epochs,
-                    steps_per_epoch=n,
-                    callbacks=all_callbacks,
-                    verbose=verbose,
-                    shuffle=False,
-                )
-                logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+            with signals, recovery.disk_full_guard(manager.directory, "checkpoints", space, cleanup):
+                for initial_epoch, epochs, n in fit_plan(start, total, trainer.steps_per_epoch):
+                    history = model.fit(
+                        trainer.dataset(cb.current_step(model)),
+                        initial_epoch=initial_epoch,
+                        epochs=epochs,
+                        steps_per_epoch=n,
+                        callbacks=all_callbacks,
+                        verbose=verbose,
+                        shuffle=False,
+                    )
+                    logs = {k: float(v[-1]) for k, v in history.history.items() if v}
+                stopper.check()  # a signal after the last batch: still save and exit as asked
         finally:
             writer.writer.flush()  # a stopped run keeps its curves
         if logs:
             log.info("step %d: %s", cb.current_step(model), trainer.report(logs))
     step = cb.current_step(model)
     if not manager.latest_checkpoint or not manager.latest_checkpoint.endswith(f"-{step}"):
-        manager.save(checkpoint_number=step)
+        _save(manager, trainer, step)
     export_dir, artefacts = None, {}
     if chief:
         artefacts = trainer.finish(run.model_dir)
         if run.export:
-            export_dir = _export_if_new(config, trainer, step)
+            export_dir = _export_if_new(config, trainer, manager.latest_checkpoint, step)
     else:
         shutil.rmtree(scratch, ignore_errors=True)
     return RunResult(config, step, logs, trainer.report(logs) if logs else "", artefacts, export_dir)
+
+
+def export_digest(config: config_lib.Config, checkpoint: str) -> str:
+    """What an export of `checkpoint` under `config` is made from (`recovery.checkpoint_digest`).
+
+    The family's ``export_fields`` (all its parameters if None) decide,
+    with the checkpoint's tensors, what is exported.
+    """
+    params = dataclasses.asdict(config.params)
+    names = config.family.export_fields or tuple(params)
+    facts = {"family": config.family.name, "preset": config.run.preset, **{n: params[n] for n in names}}
+    return recovery.checkpoint_digest(checkpoint, facts)
 
 
 def export_base(config: config_lib.Config, model_dir: str | None = None) -> str:
@@ -272,19 +348,19 @@ def export_base(config: config_lib.Config, model_dir: str | None = None) -> str:
     return os.path.join(paths(model_dir or config.run.model_dir)["export"], config.family.export_name)
 
 
-def _export_if_new(config: config_lib.Config, trainer: Trainer, step: int) -> str:
-    """Exports unless the newest export already holds this step's model."""
+def _export_if_new(config: config_lib.Config, trainer: Trainer, checkpoint: str, step: int) -> str:
+    """Exports unless an export was already made from this very checkpoint (its digest, not its step)."""
     base = export_base(config)
-    latest = exports.next_version(base) - 1
-    if latest >= 1:
-        try:
-            meta = exports.load_metadata(os.path.join(base, str(latest)))
-            if meta.get("step") == step:
-                log.info("export %s/%d already holds step %d", base, latest, step)
-                return os.path.join(base, str(latest))
-        except (TfganError, OSError, ValueError):
-            pass
-    path = exports.publish(base, trainer.export, family=config.family.name)
+    digest = export_digest(config, checkpoint)
+    found = recovery.find_export(base, digest, exports.METADATA_FILE)
+    if found:
+        log.info("export %s already holds step %d of this run (made from %s)", found, step, checkpoint)
+        return found
+
+    def write(staging):
+        return {**trainer.export(staging), "checkpoint": os.path.basename(checkpoint), "checkpoint_digest": digest}
+
+    path = exports.publish(base, write, family=config.family.name)
     log.info("exported to %s", path)
     return path
 
@@ -311,14 +387,26 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
         raise TfganError(
             f"{model_dir} has no config.json: it is not a tfgan run. Train one with python -m tfgan.train."
         )
-    checkpoint = checkpoint or tf.train.latest_checkpoint(paths(model_dir)["checkpoints"])
+    # The directory given is the run, wherever config.json says it was trained (it may have been moved).
+    config = config.replace(model_dir=model_dir)
+    if checkpoint is None:
+        # Read-only: a trainer may be running in this directory.
+        checkpoint, skipped = recovery.newest_intact(paths(model_dir)["checkpoints"])
+        for path, problem in skipped:
+            log.warning("skipped the damaged checkpoint %s (%s)", path, problem)
+        if checkpoint is None and skipped:
+            raise TfganError(
+                f"cannot read checkpoint {skipped[0][0]}: {skipped[0][1]}; no intact checkpoint is left in "
+                f"{paths(model_dir)['checkpoints']} to export."
+            )
     if checkpoint is None:
         raise TfganError(
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
         )
     base = export_base_dir or export_base(config, model_dir)
-    return exports.publish(
-        base,
-        lambda staging: config.family.export_checkpoint(config.run, config.params, checkpoint, staging),
-        family=config.family.name,
-    )
+
+    def write(staging):
+        metadata = config.family.export_checkpoint(config.run, config.params, checkpoint, staging)
+        return {**metadata, "checkpoint_digest": export_digest(config, checkpoint)}
+
+    return exports.publish(base, write, family=config.family.name)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from tfgan.errors import TfganError
 from tfgan.fileio import atomic_write, publish_mode
+from tfgan.run import recovery
 
 METADATA_FILE = "metadata.json"
 # What metadata.json of an export written before families existed means.
@@ -50,6 +51,8 @@ def publish(export_base: str, write: Callable[[str], dict], *, family: str) -> s
     Raises:
       TfganError: `export_base` is itself a version, or a version appeared
         while writing; nothing is left behind then.
+      recovery.DiskFullError: The disk filled up while writing (the staging
+        folder is removed).
     """
     if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
         raise TfganError(
@@ -57,11 +60,15 @@ def publish(export_base: str, write: Callable[[str], dict], *, family: str) -> s
             f"directory ({os.path.dirname(os.path.abspath(export_base))}) so a new version is added beside it."
         )
     os.makedirs(export_base, exist_ok=True)
+    recovery.remove_stale_staging(export_base)  # what killed exports left
     version = next_version(export_base)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
+    # The PID in the name lets a later run tell a killed export's folder from a live one's.
+    tmp = tempfile.mkdtemp(prefix=recovery.staging_prefix(version), dir=export_base)
     try:
-        info = {**write(tmp), "version": version, "family": family}
-        atomic_write(os.path.join(tmp, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
+        # What it needs is at least what it had written when the disk filled.
+        with recovery.disk_full_guard(export_base, "export", lambda: recovery.tree_bytes(tmp), at_least=True):
+            info = {**write(tmp), "version": version, "family": family}
+            atomic_write(os.path.join(tmp, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
         final = os.path.join(export_base, str(version))
         if os.path.exists(final):  # another exporter won the race: never overwrite
             raise TfganError(f"export version {final} appeared while exporting; not overwritten.")

@@ -136,6 +136,14 @@ class Family:
         options for this family's exports.
       evaluate: ``eval_options -> dict`` (JSON-serialisable results).
       format_results: ``results -> str``: the human-readable report.
+      meaning_fields: Field of `params` -> why: fields that change what a
+        checkpoint means (its loss, its data), so that a resume with another
+        value is refused like a shape field's; every other change is
+        accepted, logged and recorded (`tfgan.run.recovery`).
+      export_fields: Fields of `params` that decide an export besides the
+        checkpoint's tensors (which weights, their shape, the metadata): an
+        export is reused only when made from the same checkpoint and these
+        values; None: all of `params`.
     """
 
     name: str
@@ -150,3 +158,5 @@ class Family:
     eval_options: type | None = None
     evaluate: Callable[[Any], dict] | None = None
     format_results: Callable[[dict], str] | None = None
+    meaning_fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    export_fields: tuple[str, ...] | None = None

@@ -7,7 +7,7 @@ Parzen table and the classifier metrics.
 """
 
 from tfgan.families.image import evaluation, presets, sampling, trainer
-from tfgan.families.image.params import SHAPE_FIELDS, ImageParams
+from tfgan.families.image.params import EXPORT_FIELDS, MEANING_FIELDS, SHAPE_FIELDS, ImageParams
 from tfgan.run.family import Family
 
 FAMILY = Family(
@@ -15,6 +15,8 @@ FAMILY = Family(
     params=ImageParams,
     presets=presets.PRESETS,
     shape_fields=SHAPE_FIELDS,
+    meaning_fields=MEANING_FIELDS,
+    export_fields=EXPORT_FIELDS,
     setup=trainer.setup,
     export_checkpoint=trainer.export_checkpoint,
     export_name=trainer.EXPORT_NAME,

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import metrics
+from tfgan import guards, metrics
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import export as exporting
 from tfgan.families.image.conditioning import with_labels
@@ -54,6 +54,8 @@ class EvalConfig:
         downloads them (needs the internet); None skips these metrics.
       kid_subsets: Subsets averaged by KID.
       seed: First seed of the generated images.
+      allow_mismatch: Score an export against a dataset other than the one
+        it was trained on (refused otherwise).
     """
 
     export_dir: str
@@ -69,6 +71,7 @@ class EvalConfig:
     inception_weights: str | None = None
     kid_subsets: int = 100
     seed: int = 0
+    allow_mismatch: bool = False
 
     def __post_init__(self):
         for name in ("num_samples", "parzen_samples", "parzen_valid", "classifier_epochs", "kid_subsets"):
@@ -275,6 +278,13 @@ def evaluate(config: EvalConfig) -> dict:
     export_dir = exports.latest_version(config.export_dir)
     meta = exports.load_metadata(export_dir)
     h, w, c = meta["image_shape"]
+    try:
+        native = pipelines.open_source(config.dataset, data_dir=config.data_dir, split="test").info.image_shape
+    except pipelines.PipelineError:  # e.g. a folder of mixed sizes: only the resized data has a shape
+        native = (h, w, c)
+    notes = guards.check_eval_data(meta, config.dataset, native, config.allow_mismatch)
+    for note in notes:
+        log.warning(note)
     open_split = lambda split: pipelines.open_source(  # noqa: E731
         config.dataset, data_dir=config.data_dir, split=split, image_size=h, channels=c
     )
@@ -291,6 +301,8 @@ def evaluate(config: EvalConfig) -> dict:
         "model": meta.get("model"),
         "num_train": len(train),
         "num_test": len(test),
+        "image_shape": [h, w, c],
+        "notes": notes,
     }
     if conditional:
         results["num_classes"] = conditional
@@ -324,12 +336,12 @@ def evaluate(config: EvalConfig) -> dict:
 
 def format_table(results: dict) -> str:
     """The human-readable report: the paper's Table 1 with our rows, then the other metrics."""
-    lines = []
+    lines = [*results.get("notes", []), *([""] if results.get("notes") else [])]
     if "parzen" in results:
         p = results["parzen"]
         lines += ["Parzen window log-likelihood of the test set (Goodfellow et al. 2014, Table 1):", ""]
         lines += [f"  {'model':34s} {'log-likelihood':>16s}"]
-        if results["dataset"].startswith("tfds:mnist"):
+        if guards.shows_paper_rows(results["dataset"], results.get("image_shape", ())):
             lines += [f"  {name:34s} {value:>16s}" for name, value in PAPER_TABLE1]
         gen, real = p["generated"], p["real_train"]
         lines += [

@@ -186,14 +186,18 @@ def export_generator(generator, export_base: str, **options) -> str:
     return exports.publish(export_base, lambda staging: write_generator(generator, staging, **options), family=FAMILY)
 
 
-def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
+def sample_images(export_dir: str, seeds, labels=None, batch: int = 1024) -> np.ndarray:
     """Runs the `sample` signature of an export: uint8 [len(seeds), H, W, C].
+
+    Samples `batch` images per call, so memory holds one batch's float
+    activations at a time plus the uint8 result, whatever ``len(seeds)``.
 
     Args:
       export_dir: An export version directory.
       seeds: int64 [N].
       labels: int32 [N] classes, for a conditional export (required there;
         refused for an unconditional one).
+      batch: Images per call of the signature.
 
     Raises:
       TfganError: Labels missing for a conditional export, given to an
@@ -204,11 +208,18 @@ def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
         raise TfganError(f"{export_dir} is a conditional generator of {classes} classes: give labels (--label).")
     if not classes and labels is not None:
         raise TfganError(f"{export_dir} is not a conditional generator; it takes no labels (drop --label).")
-    seed = tf.constant(np.asarray(seeds, np.int64))
+    seeds = np.asarray(seeds, np.int64)
+    if labels is not None:
+        labels = np.asarray(labels, np.int32)
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            bad = sorted(set(labels[(labels < 0) | (labels >= classes)].tolist()))
+            raise TfganError(f"labels must be in 0..{classes - 1} for {export_dir}, got {bad}.")
     sample = tf.saved_model.load(export_dir).signatures["sample"]
-    if labels is None:
-        return sample(seed=seed)["images"].numpy()
-    labels = np.asarray(labels, np.int32)
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise TfganError(f"labels must be in 0..{classes - 1} for {export_dir}, got {sorted(set(labels.tolist()))}.")
-    return sample(seed=seed, label=tf.constant(labels))["images"].numpy()
+    parts = []
+    for i in range(0, len(seeds), batch):
+        seed = tf.constant(seeds[i : i + batch])
+        if labels is None:
+            parts.append(sample(seed=seed)["images"].numpy())
+        else:
+            parts.append(sample(seed=seed, label=tf.constant(labels[i : i + batch]))["images"].numpy())
+    return np.concatenate(parts)

@@ -53,6 +53,9 @@ class ImageParams:
         0 = off.
       eval_every: Log a Parzen estimate (eval/parzen_ll) every N steps; 0 =
         off.
+      max_image_pixels: folder: datasets: the largest width x height of an
+        image file that is decoded (read from its header first); default
+        8192 x 8192.
     """
 
     dataset: str = "digits"
@@ -79,6 +82,7 @@ class ImageParams:
     diffaugment: str = ""
     ema_decay: float = 0.0
     eval_every: int = 0
+    max_image_pixels: int | None = None
 
     def __post_init__(self):
         errors = []
@@ -118,6 +122,8 @@ class ImageParams:
             errors.append(f"--diffaugment={self.diffaugment!r}: {e}")
         if self.num_classes is not None and not self.conditional:
             errors.append("--num_classes only applies to conditional models; add --conditional or drop it")
+        if self.max_image_pixels is not None and self.max_image_pixels < 1:
+            errors.append(f"--max_image_pixels must be a positive integer, got {self.max_image_pixels}")
         if self.num_classes is not None and self.num_classes < 2:
             errors.append(f"--num_classes must be at least 2, got {self.num_classes}")
         if errors:
@@ -128,3 +134,14 @@ class ImageParams:
 # from the data): resuming with other values is refused.
 SHAPE_FIELDS = ("model", "image_size", "channels", "latent_dim", "optimizer")
 SHAPE_FIELDS += ("conditional", "num_classes", "spectral_norm")
+# What an export holds besides the checkpoint's tensors: the networks' shape,
+# which generator (--ema_decay) and the metadata's facts.
+EXPORT_FIELDS = (*SHAPE_FIELDS, "ema_decay", "loss", "dataset")
+# Fields that change what a checkpoint means: refused at a resume too, with why
+# (`tfgan.run.recovery.REFUSED_ON_RESUME` adds the run's --batch_size and --seed).
+MEANING_FIELDS = {
+    "loss": "D and G were trained for another objective: the checkpoint would mean something else",
+    "dataset": "the weights were fitted to other data, and the data position restored would be meaningless",
+    "split": "the weights were fitted to other data, and the data position restored would be meaningless",
+    "d_steps": "the data position restored is counted in groups of the old k",
+}

@@ -14,7 +14,7 @@ import io
 
 import numpy as np
 
-from tfgan.errors import ConfigError
+from tfgan import guards
 from tfgan.families.image import export
 from tfgan.fileio import atomic_write
 from tfgan.images import make_grid, write_png
@@ -44,8 +44,7 @@ class SampleOptions:
     label: int | None = None
 
     def __post_init__(self):
-        if self.num < 1:
-            raise ConfigError(f"--num must be positive, got {self.num}.")
+        guards.sample_seeds(self.seed, self.num)  # every seed an int64, or a clear refusal
 
 
 def sample(options: SampleOptions) -> str:
@@ -60,7 +59,8 @@ def sample(options: SampleOptions) -> str:
         per_class = -(-options.num // classes)
         labels = (np.arange(options.num) // per_class).astype(np.int32)
         rows = -(-options.num // per_class)
-    images = export.sample_images(export_dir, np.arange(options.seed, options.seed + options.num), labels)
+    # In batches: memory holds one batch's activations, whatever --num.
+    images = export.sample_images(export_dir, guards.sample_seeds(options.seed, options.num), labels)
     write_png(options.out, make_grid(images, rows=rows))
     lines = [f"{options.num} samples of {export_dir} -> {options.out}"]
     if options.npy:

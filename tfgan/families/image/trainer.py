@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import distribute, ema, losses, precision
+from tfgan import distribute, ema, guards, losses, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import evaluation, export, networks, replicas, summaries
 from tfgan.families.image.model import GAN
@@ -125,6 +125,7 @@ def open_data(params: ImageParams) -> tuple[ImageParams, pipelines.ImageSource]:
         split=params.split,
         image_size=params.image_size,
         channels=params.channels,
+        max_image_pixels=params.max_image_pixels,
     )
     h, _, c = source.info.image_shape
     params = dataclasses.replace(params, image_size=h, channels=c)
@@ -200,11 +201,16 @@ def setup(ctx: SetupContext) -> Trainer:
             "train conditional models with --strategy=default (or a single-device strategy)."
         )
     params, source = open_data(ctx.params)
+    # Checked here, before the run machinery writes anything into the run directory.
+    pipelines.check_batch_size(source.info, run.batch_size)
+    if params.conditional:
+        source.check_labels(params.num_classes)  # -1 would wrap around to the last class
     keras.utils.set_random_seed(run.seed)
     pixel_mean = None
     if params.model in networks.USES_PIXEL_MEAN and ctx.fresh:
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     nets = build_networks(params, pixel_mean, run.mixed_precision)
+    guards.warn_batchnorm_batch(nets.generator, run.batch_size // strategy.num_replicas_in_sync)
     gan = GAN(
         nets.generator,
         nets.discriminator,
