@@ -146,14 +146,15 @@ class CycleGAN(keras.Model):
         if not all(o.built for o in scalers):
             self.build_optimizers()
         state = precision.snapshot(self._step_state()) if scalers else None
-        fake_a, fake_b, overflow = self._g_step(real_a, real_b)
-        overflow = ops.logical_or(overflow, self._d_step(real_a, real_b, fake_a, fake_b, skip=overflow))
+        fake_a, fake_b, overflow = self.generator_step(real_a, real_b)
+        overflow = ops.logical_or(overflow, self.discriminator_step(real_a, real_b, fake_a, fake_b, skip=overflow))
         if scalers:
             precision.end_step(overflow, state, scalers)
         self.step.assign_add(1)
         return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
-    def _g_step(self, real_a, real_b):
+    def generator_step(self, real_a, real_b):
+        """Updates G_ab and G_ba together (D fixed); returns ``(fake_a, fake_b, overflow)``."""
         variables = _variables(self.g_ab, self.g_ba)
         with tf.GradientTape() as tape:
             fake_b = self.g_ab(real_a, training=True)
@@ -189,7 +190,8 @@ class CycleGAN(keras.Model):
             t[name].update_state(value)
         return ops.stop_gradient(fake_a), ops.stop_gradient(fake_b), overflow
 
-    def _d_step(self, real_a, real_b, fake_a, fake_b, skip=False):
+    def discriminator_step(self, real_a, real_b, fake_a, fake_b, skip=False):
+        """Updates D_a and D_b together on real images and pooled fakes (G fixed); returns the overflow flag."""
         pooled_a, pooled_b = self.pool_a.query(fake_a), self.pool_b.query(fake_b)
         variables = _variables(self.d_a, self.d_b)
         with tf.GradientTape() as tape:

@@ -39,6 +39,8 @@ class ImagePool(keras.layers.Layer):
         self.size = int(size)
         self.image_shape = tuple(int(d) for d in image_shape)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # A SeedGenerator is not a checkpoint dependency by itself: its state is, as an attribute.
+        self.rng_state = self.seed_generator.state
         self.images = self.add_weight(
             shape=(max(self.size, 1), *self.image_shape),
             dtype="float32",
@@ -81,10 +83,15 @@ class ImagePool(keras.layers.Layer):
         # Where each image is written: its fill slot, its swap slot, or nowhere (index `size`, dropped).
         fill_slot = ops.minimum(self.count + index, self.size)
         target = ops.where(filling, fill_slot, ops.where(swap, slots, self.size))
+        # A batch holding NaN/inf (a step the NaN guard refuses) is never stored:
+        # it would poison D's every later step.
+        finite = ops.all(ops.isfinite(new))
+        target = ops.where(finite, target, self.size)
         padded = ops.concatenate([self.images, ops.zeros((1, *self.image_shape), "float32")], axis=0)
         padded = ops.scatter_update(padded, target[:, None], new)
         self.images.assign(padded[: self.size])
-        self.count.assign(ops.minimum(self.count + ops.cast(n, "int32"), self.size))
+        grown = ops.minimum(self.count + ops.cast(n, "int32"), self.size)
+        self.count.assign(ops.where(finite, grown, self.count))
         return ops.cast(out, images.dtype)
 
     def call(self, images):
