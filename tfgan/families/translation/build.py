@@ -60,6 +60,13 @@ def network_multiple(params: TranslationParams) -> int:
     return networks.resnet_multiple()
 
 
+def network_min_size(params: TranslationParams) -> int:
+    """The smallest side the generators take (the ResNet's reflect padding needs 2 pixels at 1/4 size)."""
+    if params.model == "pix2pix":
+        return network_multiple(params)
+    return 2 * networks.resnet_multiple()
+
+
 def resolve(params: TranslationParams, domains: domains_lib.DomainPair) -> TranslationParams:
     """`params` with the data-decided fields filled in (size, channels, blocks, depth, jitter).
 

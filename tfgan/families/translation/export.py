@@ -68,14 +68,15 @@ def _colour_to(x, channels):
     return tf.image.grayscale_to_rgb(x)
 
 
-def _edge_pad_to(x, multiple):
-    """Pads H and W of [N, H, W, C] up to multiples of `multiple` by repeating the edge pixels.
+def _edge_pad_to(x, multiple, min_size=1):
+    """Pads H and W of [N, H, W, C] up to multiples of `multiple` (and >= `min_size`) by repeating the edge pixels.
 
     Edge (replicate) padding, written as a gather with clipped indices:
     unlike reflect padding it works for images smaller than the padding.
     """
     h, w = tf.shape(x)[1], tf.shape(x)[2]
-    ph, pw = (-h) % multiple, (-w) % multiple
+    ph = tf.maximum(h + (-h) % multiple, min_size) - h
+    pw = tf.maximum(w + (-w) % multiple, min_size) - w
     rows = tf.clip_by_value(tf.range(h + ph) - ph // 2, 0, h - 1)
     cols = tf.clip_by_value(tf.range(w + pw) - pw // 2, 0, w - 1)
     x = tf.gather(tf.gather(x, rows, axis=1), cols, axis=2)
@@ -93,12 +94,17 @@ class Translator(tf.Module):
       channels: C of the functions' images.
       multiple: With ``serve_size="native"``: the input sides the functions
         take must be multiples of this.
+      min_size: With ``serve_size="native"``: and at least this (a multiple
+        of `multiple`; e.g. the ResNet generator's reflect padding needs 2
+        pixels at its lowest resolution).
       serve_size: ``"train"`` or ``"native"`` (see the module docstring).
       track: Objects whose variables the functions use (the Keras models):
         tracked so that the SavedModel holds them.
     """
 
-    def __init__(self, a_to_b, b_to_a=None, *, image_size, channels, multiple=1, serve_size="train", track=()):
+    def __init__(
+        self, a_to_b, b_to_a=None, *, image_size, channels, multiple=1, min_size=1, serve_size="train", track=()
+    ):
         super().__init__(name="translator")
         if serve_size not in ("train", "native"):
             raise ValueError(f"serve_size must be 'train' or 'native', got {serve_size!r}")
@@ -106,6 +112,7 @@ class Translator(tf.Module):
         self._functions = {"a_to_b": a_to_b, "b_to_a": b_to_a}
         self._size, self._channels = int(image_size), int(channels)
         self._multiple, self._serve_size = int(multiple), serve_size
+        self._min_size = max(int(min_size), self._multiple)
         images = tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
         png = tf.TensorSpec([None], tf.string, name="png")
         for direction in DIRECTIONS:
@@ -146,7 +153,7 @@ class Translator(tf.Module):
             small = tf.image.resize(colour, [self._size, self._size], method="bilinear", antialias=True)
             out = tf.image.resize(fn(small), [h, w], method="bilinear", antialias=True)
         else:
-            padded, top, left = _edge_pad_to(colour, self._multiple)
+            padded, top, left = _edge_pad_to(colour, self._multiple, self._min_size)
             out = fn(padded)[:, top : top + h, left : left + w, :]
         out = tf.ensure_shape(out, [None, None, None, self._channels])
         grey, rgb = _colour_to(out, 1), _colour_to(out, 3)
@@ -215,7 +222,7 @@ def write_translator(staging_dir: str, translator: Translator, *, facts: dict) -
     }
 
 
-def keras_translator(g_ab, g_ba=None, *, image_size, channels, multiple, serve_size="train") -> Translator:
+def keras_translator(g_ab, g_ba=None, *, image_size, channels, multiple, min_size=1, serve_size="train") -> Translator:
     """A `Translator` of two Keras generators (``b_to_a`` absent when `g_ba` is None)."""
 
     def wrap(model):
@@ -229,6 +236,7 @@ def keras_translator(g_ab, g_ba=None, *, image_size, channels, multiple, serve_s
         image_size=image_size,
         channels=channels,
         multiple=multiple,
+        min_size=min_size,
         serve_size=serve_size,
         track=[m for m in (g_ab, g_ba) if m is not None],
     )
