@@ -109,7 +109,7 @@ def test_png_signature_translates_png_and_jpeg_bytes_of_their_own_sizes(exported
     model = exported[3]
     grey, rgb = _images((10, 6, 1)), _images((7, 12, 3), seed=1)
     data = tf.constant([tf.io.encode_png(grey).numpy(), tf.io.encode_jpeg(rgb).numpy()])
-    out = model.signatures["a_to_b_png"](png=data)["png"].numpy()
+    out = model.signatures["a_to_b_png"](png_bytes=data)["png_bytes"].numpy()
     shapes = [tuple(tf.io.decode_png(o).shape) for o in out]
     assert shapes == [(10, 6, 1), (7, 12, 3)]
     direct = model.signatures["a_to_b"](images=tf.constant(grey[None]))["images"].numpy()[0]
@@ -120,12 +120,12 @@ def test_png_signature_translates_png_and_jpeg_bytes_of_their_own_sizes(exported
 def test_png_signature_refuses_bad_bytes_with_a_clear_message(exported, payload):
     model = exported[3]
     with pytest.raises(tf.errors.InvalidArgumentError) as e:
-        model.signatures["b_to_a_png"](png=tf.constant([payload]))
+        model.signatures["b_to_a_png"](png_bytes=tf.constant([payload]))
     text = str(e.value)
     assert "not a PNG or JPEG" in text or "PNG" in text
     # The server goes on: the next good request is answered.
     good = tf.constant([tf.io.encode_png(_images((4, 4, 1))).numpy()])
-    assert model.signatures["b_to_a_png"](png=good)["png"].shape == (1,)
+    assert model.signatures["b_to_a_png"](png_bytes=good)["png_bytes"].shape == (1,)
 
 
 def test_a_0x0_image_is_refused_with_a_clear_message(exported):

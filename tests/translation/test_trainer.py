@@ -80,3 +80,21 @@ def test_summaries_write_the_before_after_pairs(tmp_path):
 def test_a_pool_smaller_than_the_batch_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="--pool_size=2 is smaller than a replica's batch"):
         _setup(tmp_path, pool_size=2)
+
+
+def test_pix2pix_run_on_a_paired_folder_exports_one_direction(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        for side in "AB":
+            (tmp_path / "pairs" / side).mkdir(parents=True, exist_ok=True)
+            image = rng.integers(0, 256, (8, 8, 1), np.uint8)
+            (tmp_path / "pairs" / side / f"{i}.png").write_bytes(tf.io.encode_png(image).numpy())
+    run = RunConfig(model_dir=str(tmp_path), batch_size=2, steps=2, seed=0)
+    params = tiny_params(model="pix2pix", domain_a=f"pairs:{tmp_path / 'pairs'}", domain_b="")
+    t = trainer.setup(SetupContext(run=run, params=params, strategy=tf.distribute.get_strategy(), fresh=True))
+    assert t.steps_per_epoch == 2 and "layer_rngs" in t.checkpoint  # the U-Net's dropout RNGs
+    _fit(t, 0, 2)
+    meta = t.export(str(tmp_path / "export"))
+    assert meta["directions"] == ["a_to_b"] and meta["model"] == "pix2pix"
+    signatures = tf.saved_model.load(str(tmp_path / "export")).signatures
+    assert "b_to_a" not in signatures and "a_to_b_png" in signatures

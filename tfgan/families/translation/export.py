@@ -13,9 +13,11 @@ and runs without tfgan or Keras, in TF Serving as in ``tf.saved_model.load``):
   the network runs fully convolutionally on H x W itself, edge-padded to
   its multiple and cropped back.
 - ``serving_default``: ``a_to_b``.
-- ``a_to_b_png`` / ``b_to_a_png``: ``png`` string [N] of encoded PNG or
-  JPEG images (each of its own size) -> ``png`` string [N] of PNGs, for
-  TF Serving's REST API (``{"b64": ...}``).
+- ``a_to_b_png`` / ``b_to_a_png``: ``png_bytes`` string [N] of encoded PNG
+  or JPEG images (each of its own size) -> ``png_bytes`` string [N] of PNGs,
+  for TF Serving's REST API: inputs are sent as ``{"b64": ...}``, and the
+  ``_bytes`` suffix makes TF Serving answer base64 too (raw PNG bytes are
+  not valid JSON).
 
 A 0x0 image, a channel count outside 1..4, or bytes that are not a PNG or
 JPEG fail the call with InvalidArgumentError and a message saying which:
@@ -114,7 +116,7 @@ class Translator(tf.Module):
         self._multiple, self._serve_size = int(multiple), serve_size
         self._min_size = max(int(min_size), self._multiple)
         images = tf.TensorSpec([None, None, None, None], tf.uint8, name="images")
-        png = tf.TensorSpec([None], tf.string, name="png")
+        png = tf.TensorSpec([None], tf.string, name="png_bytes")
         for direction in DIRECTIONS:
             if self._functions[direction] is None:
                 continue
@@ -184,8 +186,8 @@ class Translator(tf.Module):
             image = tf.ensure_shape(image, [None, None, None])
             return tf.io.encode_png(self.translate(direction, image[None])[0])
 
-        def fn(png):
-            return {"png": tf.map_fn(one, png, fn_output_signature=tf.TensorSpec([], tf.string))}
+        def fn(png_bytes):
+            return {"png_bytes": tf.map_fn(one, png_bytes, fn_output_signature=tf.TensorSpec([], tf.string))}
 
         return fn
 
@@ -208,7 +210,10 @@ def write_translator(staging_dir: str, translator: Translator, *, facts: dict) -
     described = {}
     for name in signatures:
         if name.endswith("_png"):
-            described[name] = {"inputs": {"png": ["string", [None]]}, "outputs": {"png": ["string", [None]]}}
+            described[name] = {
+                "inputs": {"png_bytes": ["string", [None]]},
+                "outputs": {"png_bytes": ["string", [None]]},
+            }
         else:
             described[name] = {"inputs": {"images": image}, "outputs": {"images": image}}
     return {

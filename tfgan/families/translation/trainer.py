@@ -173,10 +173,14 @@ def setup(ctx: SetupContext) -> Trainer:
         names = ("g_loss", "d_loss", "cycle_a", "cycle_b") if params.model == "cyclegan" else ("g_loss", "d_loss", "l1")
         return " ".join(f"{n}={float(logs[n]):.4f}" for n in names if n in logs)
 
+    # --ema_decay only changes what is exported, so a run may switch it on at a
+    # resume: the averages then start from the generators.
     optional = {}
     if params.ema_decay and params.model == "cyclegan":
         optional["ema_g_ab"] = lambda: ema.restart(model.ema_g_ab, model.g_ab)
         optional["ema_g_ba"] = lambda: ema.restart(model.ema_g_ba, model.g_ba)
+    elif params.ema_decay:
+        optional["ema_generator"] = lambda: ema.restart(model.ema_generator, model.generator)
     return Trainer(
         model=model,
         params=params,
