@@ -55,6 +55,7 @@ def main():
     seconds, done = time.time() - start, int(t.model.step.numpy())
     print(f"{done} of {run.steps} steps in {seconds:.0f} s: {done / seconds:.2f} steps/s", flush=True)
     os.makedirs(args.out, exist_ok=True)
+    tf.train.Checkpoint(**t.checkpoint).save(os.path.join(args.out, "checkpoints", "ckpt"))
     t.finish(args.out)
     export_dir = os.path.join(args.out, "export", "translator", "1")
     meta = t.export(export_dir)

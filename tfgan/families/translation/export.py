@@ -120,8 +120,12 @@ class Translator(tf.Module):
         for direction in DIRECTIONS:
             if self._functions[direction] is None:
                 continue
-            setattr(self, direction, tf.function(self._images_fn(direction), input_signature=[images]))
-            setattr(self, f"{direction}_png", tf.function(self._png_fn(direction), input_signature=[png]))
+            # No Python control flow on tensors here (tf.cond and tf.switch_case are
+            # explicit): autograph is off, so tracing never re-reads the source files.
+            fn = tf.function(self._images_fn(direction), input_signature=[images], autograph=False)
+            setattr(self, direction, fn)
+            png_fn = tf.function(self._png_fn(direction), input_signature=[png], autograph=False)
+            setattr(self, f"{direction}_png", png_fn)
 
     def signatures(self) -> dict:
         """The signatures to save: both directions' and ``serving_default``."""
