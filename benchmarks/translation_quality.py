@@ -61,7 +61,7 @@ def main():
     meta = t.export(export_dir)
     with open(os.path.join(export_dir, "metadata.json"), "w") as f:
         json.dump(meta, f, indent=2)
-    results = evaluation.evaluate(export_dir, {"num_images": 1000})
+    results = evaluation.evaluate({"export_dir": export_dir, "num_images": 1000})
     print(evaluation.format_results(results))
     with open(os.path.join(args.out, "eval.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -32,7 +32,7 @@ def _identity_export(path):
 @pytest.fixture(scope="module")
 def identity_results(tmp_path_factory):
     directory = _identity_export(tmp_path_factory.mktemp("identity"))
-    return evaluation.evaluate(directory, {"num_images": 100, "classifier_epochs": 1})
+    return evaluation.evaluate({"export_dir": directory, "num_images": 100, "classifier_epochs": 1})
 
 
 def test_an_identity_filter_scores_exactly_as_the_untouched_input(identity_results):
@@ -51,7 +51,10 @@ def test_the_table_has_a_translated_and_an_untouched_row_per_direction(identity_
 
 
 def test_content_kind_follows_the_domains():
-    assert evaluation.content_kind(evaluation.EvalOptions(), {"a": "x#class=horse", "b": "x#class=zebra"}, {}) == (
+    assert evaluation.content_kind(evaluation.EvalOptions("x"), {"a": "x#class=horse", "b": "x#class=zebra"}, {}) == (
         "silhouette"
     )
-    assert evaluation.content_kind(evaluation.EvalOptions(content="none"), {"a": "digits", "b": "digits"}, {}) == "none"
+    assert (
+        evaluation.content_kind(evaluation.EvalOptions("x", content="none"), {"a": "digits", "b": "digits"}, {})
+        == "none"
+    )

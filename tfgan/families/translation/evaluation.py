@@ -44,6 +44,8 @@ class EvalOptions:
     """What `evaluate` computes.
 
     Attributes:
+      export_dir: A translator export version directory, or the base
+        holding versions (the latest is used).
       domain_a, domain_b: Override the export's domain specs (e.g. another
         test set); default: those recorded in metadata.json.
       data_dir: TFDS data directory.
@@ -53,6 +55,7 @@ class EvalOptions:
       seed: Seed of the classifiers.
     """
 
+    export_dir: str
     domain_a: str | None = None
     domain_b: str | None = None
     data_dir: str | None = None
@@ -145,15 +148,33 @@ def content_kind(options: EvalOptions, specs: dict, sources: dict) -> str:
     return "none"
 
 
-def evaluate(export_dir: str, options: EvalOptions | dict | None = None) -> dict:
-    """Scores the translator at `export_dir` (a version directory); see the module docstring.
+def latest_version(export_dir: str) -> str:
+    """`export_dir` if it is a version, else its highest integer version directory."""
+    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
+        return export_dir
+    versions = (
+        sorted((int(d) for d in os.listdir(export_dir) if d.isdigit()), reverse=True)
+        if os.path.isdir(export_dir)
+        else []
+    )
+    if not versions:
+        raise TfganError(f"--export_dir={export_dir}: no exported translator in it (no saved_model.pb).")
+    return os.path.join(export_dir, str(versions[0]))
+
+
+def evaluate(options: EvalOptions | dict) -> dict:
+    """Scores the translator at ``options.export_dir``; see the module docstring.
 
     Returns:
       ``{"export_dir", "content", "directions": {"a_to_b": {"translated": {...},
       "untouched": {...}}, ...}}``.
+
+    Raises:
+      TfganError: No export there, or an unknown content measure.
     """
-    if isinstance(options, dict) or options is None:
-        options = EvalOptions(**(options or {}))
+    if isinstance(options, dict):
+        options = EvalOptions(**options)
+    export_dir = latest_version(options.export_dir)
     if options.content not in ("auto", "classes", "silhouette", "none"):
         raise TfganError(f"content={options.content!r} is unknown; choose auto, classes, silhouette or none.")
     with open(os.path.join(export_dir, "metadata.json")) as f:
