@@ -98,3 +98,15 @@ def test_pix2pix_run_on_a_paired_folder_exports_one_direction(tmp_path):
     assert meta["directions"] == ["a_to_b"] and meta["model"] == "pix2pix"
     signatures = tf.saved_model.load(str(tmp_path / "export")).signatures
     assert "b_to_a" not in signatures and "a_to_b_png" in signatures
+
+
+def test_fixed_images_are_spread_over_a_class_sorted_domain(tmp_path):
+    from pipelines import domains
+    from tfgan.families.translation import summaries
+
+    x = np.repeat(np.arange(10, dtype=np.uint8) * 20, 5)[:, None, None] * np.ones((1, 4, 4), np.uint8)
+    np.savez(tmp_path / "sorted.npz", x=x, y=np.repeat(np.arange(10), 5).astype(np.int32))
+    pair = domains.open_domains(f"npz:{tmp_path / 'sorted.npz'}", "digits", image_size=4)
+    fixed = summaries.fixed_images(pair, n=5)
+    values = np.round((fixed["a"][:, 0, 0, 0] + 1) * 127.5).astype(int).tolist()
+    assert values == [0, 40, 80, 120, 160]  # one image in every 10, not the first five

@@ -10,19 +10,26 @@ from tfgan.images import to_uint8
 FIXED_IMAGES = 8
 
 
+def _spread(ds, count: int, n: int) -> tf.data.Dataset:
+    """`n` elements of a finite dataset of `count`, evenly spaced (sources sorted by class show every class)."""
+    stride = max(1, count // n)
+    return ds.enumerate().filter(lambda i, _: i % stride == 0).map(lambda _, e: e).take(n)
+
+
 def fixed_images(domains, n: int = FIXED_IMAGES) -> dict:
-    """The first `n` images of each domain (its own order, no augmentation), float32 in [-1, 1].
+    """`n` evenly spaced images of each domain (its own order, no augmentation), float32 in [-1, 1].
 
     Returns:
-      ``{"a": [n, H, W, C], "b": [n, H, W, C]}`` (pix2pix: the first n pairs).
+      ``{"a": [n, H, W, C], "b": [n, H, W, C]}`` (pix2pix: n pairs).
     """
     if domains.paired:
-        batch = next(iter(domains.pairs.batch(n).as_numpy_iterator()))
+        batch = next(iter(_spread(domains.pairs, domains.num_examples, n).batch(n).as_numpy_iterator()))
         return {k: batch[k].astype(np.float32) / 127.5 - 1.0 for k in "ab"}
     out = {}
     for k, source in (("a", domains.a), ("b", domains.b)):
-        images = next(iter(source.examples().map(lambda e: e["image"]).batch(n).as_numpy_iterator()))
-        out[k] = images.astype(np.float32) / 127.5 - 1.0
+        images = source.examples().map(lambda e: e["image"])
+        batch = next(iter(_spread(images, source.info.num_examples, n).batch(n).as_numpy_iterator()))
+        out[k] = batch.astype(np.float32) / 127.5 - 1.0
     return out
 
 
