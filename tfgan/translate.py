@@ -14,14 +14,14 @@ listed.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 from absl import flags
 
-from tfgan import cli
+from tfgan import cli  # first: it quiets TensorFlow's start-up logging
 from tfgan.errors import ConfigError, TfganError
+from tfgan.run import exports
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp")
 DIRECTIONS = ("a_to_b", "b_to_a")
@@ -62,19 +62,11 @@ def resolve_export(export_dir: str) -> tuple[str, dict]:
     """
     if not os.path.isdir(export_dir):
         raise TfganError(f"--export_dir={export_dir} does not exist.")
-    if not os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        versions = sorted((int(d) for d in os.listdir(export_dir) if d.isdigit()), reverse=True)
-        if not versions:
-            raise TfganError(f"--export_dir={export_dir}: no exported version in it (no saved_model.pb).")
-        export_dir = os.path.join(export_dir, str(versions[0]))
-    meta_path = os.path.join(export_dir, "metadata.json")
-    meta = {}
-    if os.path.isfile(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-    if meta.get("family", "image") != "translation" and "directions" not in meta:
+    export_dir = exports.latest_version(export_dir)
+    meta = exports.load_metadata(export_dir)
+    if "directions" not in meta:
         raise TfganError(
-            f"{export_dir} is not a translator export (family {meta.get('family', 'image')!r}); "
+            f"{export_dir} is not a translator export (family {meta['family']!r}); "
             f"use python -m tfgan.sample for generators."
         )
     return export_dir, meta
@@ -136,8 +128,7 @@ def translate_files(export_dir, direction, inputs, output, grid=None, progress=T
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise ConfigError(f"unexpected arguments {argv[1:]}; flags take the form --name=value.")
+    cli.no_arguments(argv)
     if FLAGS.direction not in DIRECTIONS:
         raise ConfigError(f"--direction={FLAGS.direction!r} is unknown; choose a_to_b or b_to_a.")
     for name in ("export_dir", "input", "output"):

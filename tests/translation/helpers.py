@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
+from tests._util import ROOT, cli_env  # noqa: F401 (re-exported for the translation tests)
 from tfgan.families.translation import build
 from tfgan.families.translation.params import TranslationParams
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def cli_env(**extra) -> dict:
-    """A subprocess environment with this checkout first on the path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env.update(extra)
-    return env
 
 
 def tiny_params(**overrides) -> TranslationParams:

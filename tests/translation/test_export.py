@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import cli_env
 
+from tests.translation.helpers import cli_env
 from tfgan.families.translation import export, networks
 from tfgan.images import to_uint8
 

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
-from helpers import batch, changed, tiny_cyclegan, tiny_pix2pix, values
 
+from tests.translation.helpers import batch, changed, tiny_cyclegan, tiny_pix2pix, values
 from tfgan.families.translation.model import CYCLEGAN_METRICS, PIX2PIX_METRICS
 
 

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import tiny_params
 
+from tests.translation.helpers import tiny_params
 from tfgan.errors import ConfigError
 from tfgan.families.translation import trainer
 from tfgan.run.config import RunConfig

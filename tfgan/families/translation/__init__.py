@@ -17,6 +17,7 @@ FAMILY = Family(
     setup=trainer.setup,
     export_checkpoint=trainer.export_checkpoint,
     export_name=trainer.EXPORT_NAME,
+    eval_options=evaluation.EvalOptions,
     evaluate=evaluation.evaluate,
     format_results=evaluation.format_results,
 )

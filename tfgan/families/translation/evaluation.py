@@ -24,7 +24,6 @@ not translated at all): the baseline a filter must beat.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import keras
@@ -35,6 +34,7 @@ from scipy import ndimage
 from pipelines import domains as domains_lib
 from tfgan import metrics
 from tfgan.errors import TfganError
+from tfgan.run import exports
 
 OTHER = {"a": "b", "b": "a"}
 
@@ -148,20 +148,6 @@ def content_kind(options: EvalOptions, specs: dict, sources: dict) -> str:
     return "none"
 
 
-def latest_version(export_dir: str) -> str:
-    """`export_dir` if it is a version, else its highest integer version directory."""
-    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        return export_dir
-    versions = (
-        sorted((int(d) for d in os.listdir(export_dir) if d.isdigit()), reverse=True)
-        if os.path.isdir(export_dir)
-        else []
-    )
-    if not versions:
-        raise TfganError(f"--export_dir={export_dir}: no exported translator in it (no saved_model.pb).")
-    return os.path.join(export_dir, str(versions[0]))
-
-
 def evaluate(options: EvalOptions | dict) -> dict:
     """Scores the translator at ``options.export_dir``; see the module docstring.
 
@@ -174,11 +160,12 @@ def evaluate(options: EvalOptions | dict) -> dict:
     """
     if isinstance(options, dict):
         options = EvalOptions(**options)
-    export_dir = latest_version(options.export_dir)
+    if not os.path.isdir(options.export_dir):
+        raise TfganError(f"--export_dir={options.export_dir} does not exist.")
+    export_dir = exports.latest_version(options.export_dir)
     if options.content not in ("auto", "classes", "silhouette", "none"):
         raise TfganError(f"content={options.content!r} is unknown; choose auto, classes, silhouette or none.")
-    with open(os.path.join(export_dir, "metadata.json")) as f:
-        meta = json.load(f)
+    meta = exports.load_metadata(export_dir)
     specs = {
         "a": options.domain_a or meta["domains"]["a"],
         "b": options.domain_b or meta["domains"]["b"],

@@ -36,6 +36,13 @@ CYCLEGAN_METRICS = (
 PIX2PIX_METRICS = ("g_loss", "d_loss", "adv", "l1", "d_real", "d_fake", "g_grad_norm", "d_grad_norm")
 
 
+def _pair(data):
+    """``(a, b)`` of a stream element: a dict, or under replicas the pair (see `trainer.distributed`)."""
+    if isinstance(data, dict):
+        return data["a"], data["b"]
+    return data[0], data[1]
+
+
 def _variables(*models):
     return [v for m in models for v in m.trainable_variables]
 
@@ -138,7 +145,7 @@ class CycleGAN(keras.Model):
         )
 
     def train_step(self, data):
-        real_a, real_b = data["a"], data["b"]
+        real_a, real_b = _pair(data)
         self.nonfinite.assign(0)
         # Under loss scaling a step whose scaled gradients overflow anywhere is
         # skipped whole: G's update (applied before D's) is undone with the pools.
@@ -281,7 +288,7 @@ class Pix2Pix(keras.Model):
         )
 
     def train_step(self, data):
-        a, b = data["a"], data["b"]
+        a, b = _pair(data)
         self.nonfinite.assign(0)
         scalers = [o for o in (self.g_optimizer, self.d_optimizer) if precision.scales_losses(o)]
         if not all(o.built for o in scalers):

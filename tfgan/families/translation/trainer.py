@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
@@ -14,6 +13,7 @@ from tfgan.errors import ConfigError, TfganError
 from tfgan.families.translation import build, export, summaries
 from tfgan.families.translation.params import TranslationParams
 from tfgan.images import write_png
+from tfgan.run import checkpoints
 from tfgan.run.config import RunConfig
 from tfgan.run.family import SetupContext, Trainer
 
@@ -31,18 +31,11 @@ SHAPE_FIELDS = (
     "upsample",
     "pool_size",
 )
-# What restoring a damaged or mismatched checkpoint raises.
-_RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError)
 
 
 def total_steps(run: RunConfig, steps_per_epoch: int) -> int:
     """The run's length in steps (the learning rate reaches 0 there)."""
     return run.steps if run.steps is not None else run.epochs * steps_per_epoch
-
-
-def layer_rngs(*models) -> list:
-    """The RNG states of the models' layers (pix2pix's dropout): a resumed run draws the same masks."""
-    return [v for m in models for v in m.variables if "seed_generator_state" in v.path]
 
 
 def checkpoint_objects(model) -> dict:
@@ -59,7 +52,7 @@ def checkpoint_objects(model) -> dict:
         if model.ema_generator is not None:
             objects["ema_generator"] = model.ema_generator
         nets = (model.generator, model.discriminator)
-    rngs = layer_rngs(*nets)
+    rngs = checkpoints.layer_rng_states(*nets)  # pix2pix's dropout: a resumed run draws the same masks
     if rngs:
         objects["layer_rngs"] = rngs
     if model.augmenter is not None:
@@ -67,14 +60,19 @@ def checkpoint_objects(model) -> dict:
     return objects
 
 
-def _prepare_replicas(model, strategy) -> None:
-    """As `tfgan.distribute.prepare_gan` for a GAN: gradients are all-reduced once, in the steps (`steps.update`)."""
+def networks_of(model) -> list:
+    """The Keras networks a translation model's train step calls."""
+    if hasattr(model, "g_ab"):
+        return [model.g_ab, model.g_ba, model.d_a, model.d_b]
+    return [model.generator, model.discriminator]
+
+
+def distributed(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) -> tf.data.Dataset:
+    """The stream laid out for `strategy`: under replicas the pair ``(a, b)`` (Keras' multi-worker
+    ``fit`` cannot reduce a dict element when it probes the data), sharded by data."""
     if not distribute.is_distributed(strategy):
-        return
-    for optimizer in (model.g_optimizer, model.d_optimizer):
-        inner = getattr(optimizer, "inner_optimizer", optimizer)
-        # Keras 3's TF optimizer would sum the already averaged gradients over the replicas again.
-        inner._all_reduce_sum_gradients = list
+        return dataset
+    return distribute.shard_by_data(dataset.map(lambda d: (d["a"], d["b"])))
 
 
 def translator_of(params: TranslationParams, g_ab, g_ba) -> export.Translator:
@@ -148,13 +146,16 @@ def setup(ctx: SetupContext) -> Trainer:
         jit_compile=run.jit_compile,
         steps_per_execution=run.steps_per_execution,
     )
-    _prepare_replicas(model, strategy)
+    distribute.prepare(
+        networks_of(model), [model.g_optimizer, model.d_optimizer], strategy, sync_batchnorm=run.sync_batchnorm
+    )
     fixed = summaries.fixed_images(domains)
 
     def dataset(start_step: int) -> tf.data.Dataset:
-        return domains_lib.make_domain_dataset(
+        ds = domains_lib.make_domain_dataset(
             domains, run.batch_size, seed=run.seed, start_step=start_step, augment=params.jitter
         )
+        return distributed(ds, strategy)
 
     def summarize(step: int) -> None:
         g_ab, g_ba = model.generators
@@ -193,7 +194,9 @@ def setup(ctx: SetupContext) -> Trainer:
         finish=finish,
         export=lambda staging: write_export(run, params, *model.generators, int(model.step), staging),
         export_name=EXPORT_NAME,
-        progress=("g_loss", "d_loss", "cycle_a", "cycle_b", "l1"),
+        progress=("g_loss", "d_loss", "cycle_a", "cycle_b")
+        if params.model == "cyclegan"
+        else ("g_loss", "d_loss", "l1"),
     )
 
 
@@ -216,20 +219,19 @@ def export_checkpoint(run: RunConfig, params: TranslationParams, checkpoint: str
     """
     if params.image_size is None or params.channels is None:
         raise ConfigError("exporting a checkpoint needs the run's resolved params (config.json).")
-    params = dataclasses.replace(params)
     nets = build.build_networks(params)
     step = tf.Variable(0, dtype=tf.int64)
-    prefix = "ema_" if params.ema_decay else ""
     if params.model == "cyclegan":
-        objects = {f"{prefix}g_ab": nets["g_ab"], f"{prefix}g_ba": nets["g_ba"]}
-        g_ab, g_ba = nets["g_ab"], nets["g_ba"]
+        names, g_ab, g_ba = ("g_ab", "g_ba"), nets["g_ab"], nets["g_ba"]
     else:
-        objects = {f"{prefix}generator": nets["generator"]}
-        g_ab, g_ba = nets["generator"], None
+        names, g_ab, g_ba = ("generator",), nets["generator"], None
     try:
+        # The averaged generators once a checkpoint holds them (EMA may be switched on at a resume).
+        prefix = "ema_" if params.ema_decay and checkpoints.checkpoint_has(checkpoint, f"ema_{names[0]}") else ""
+        objects = {f"{prefix}{name}": nets[name] for name in names}
         status = tf.train.Checkpoint(**objects, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()
-    except _RESTORE_ERRORS as e:
+    except checkpoints.RESTORE_ERRORS as e:
         raise TfganError(
             f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
             f"another model; pass --checkpoint= an intact one (see {os.path.dirname(checkpoint)})."
