@@ -70,8 +70,10 @@ PRESETS = {
         "domain_b": "offline:mnist_5k",
         "image_size": 32,
         "channels": 1,
-        "steps": 3000,
+        # 2,500 steps: about 18 minutes on a 2-core CPU (2.3 steps/s measured).
+        "steps": 2500,
         "decay_epochs": 5,
+        "ema_decay": 0.999,
     },
     "horse2zebra_mnist": {
         **_SMALL,
