@@ -44,7 +44,7 @@ import tensorflow as tf
 from absl import logging
 
 from pipelines import open_source
-from pipelines.base import ImageSource, PipelineError, SourceInfo, stream_options, to_uint8_image
+from pipelines.base import Feature, ImageSource, PipelineError, SourceInfo, stream_options, to_uint8_image
 from pipelines.folder import IMAGE_EXTENSIONS
 from pipelines.offline import open_offline
 
@@ -69,8 +69,8 @@ def parse_domain_spec(spec: str) -> tuple[str, str | None]:
 class ClassSource(ImageSource):
     """One class of another source: its examples whose label is `label`.
 
-    Contract: the parent's ``{"image": uint8 [S, S, C], "label": int32 []}``,
-    only those of class `label`, in the parent's order.
+    Contract: the parent's ``{"image": uint8 [S, S, C], "label": int32 []}``
+    (`features`), only those of class `label`, in the parent's order.
     """
 
     def __init__(self, parent: ImageSource, label: int, spec: str):
@@ -80,7 +80,8 @@ class ClassSource(ImageSource):
         if count == 0:
             present = sorted(set(labels.tolist()))
             raise PipelineError(f"{spec}: no images of class {label} (classes present: {present}).")
-        self.info = SourceInfo(spec, parent.info.image_shape, count, None)
+        # The labels stay the parent's (all `label`), so its class count stays too.
+        self.info = SourceInfo(spec, parent.info.image_shape, count, parent.info.num_classes)
 
     def examples(self) -> tf.data.Dataset:
         label = tf.constant(self._label, tf.int32)
@@ -391,6 +392,13 @@ def make_domain_dataset(
 
     stream = stream.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(stream_options())
+
+
+def domain_features(domains: DomainPair, batch_size: int) -> dict[str, Feature]:
+    """The contract of a `make_domain_dataset` element (see `pipelines.Feature`)."""
+    shape = (batch_size, *domains.image_shape)
+    meaning = "[B, H, W, C] pixels of domain {}, -1 black to 1 white"
+    return {k: Feature(shape, "float32", (-1.0, 1.0), meaning.format(k.upper())) for k in "ab"}
 
 
 def domain_steps_per_epoch(domains: DomainPair, batch_size: int) -> int:

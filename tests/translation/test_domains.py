@@ -101,3 +101,14 @@ def test_side_by_side_images_split_into_left_a_and_right_b(tmp_path):
     pair = domains.open_pairs(f"pairs:{tmp_path / 'ab'}")
     element = next(iter(pair.pairs))
     assert np.all(element["a"].numpy() == 10) and np.all(element["b"].numpy() == 200)
+
+
+def test_elements_keep_their_declared_contracts(tmp_path):
+    from pipelines import check_element
+
+    spec = _npz(tmp_path / "x.npz")
+    source = domains.open_domain(spec + "#class=1")
+    check_element(source.features(), next(iter(source.examples().as_numpy_iterator())))
+    pair = domains.open_domains(spec + "#class=0", spec + "#class=1")
+    element = next(iter(domains.make_domain_dataset(pair, 2, seed=0).as_numpy_iterator()))
+    check_element(domains.domain_features(pair, 2), element)
