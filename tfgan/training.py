@@ -85,13 +85,17 @@ def _check_writable(model_dir: str) -> None:
 
 
 def load_saved_config(model_dir: str) -> config_lib.Config | None:
-    """The config.json of an existing run, or None."""
+    """The config.json of an existing run, or None.
+
+    Its ``model_dir`` is `model_dir`, wherever the run was made: a run
+    directory that was moved or copied is the run where it now is.
+    """
     path = paths(model_dir)["config"]
     if not os.path.exists(path):
         return None
     try:
         with open(path) as f:
-            return config_lib.from_json(f.read())
+            return config_lib.from_json(f.read()).replace(model_dir=model_dir)
     except (ValueError, TypeError) as e:  # ConfigError is a ValueError
         raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
 

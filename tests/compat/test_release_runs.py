@@ -40,6 +40,7 @@ def test_release_run_resumes_to_the_same_final_weights(release_runs, tmp_path):
     assert "family" not in json.loads((run_dir / "config.json").read_text())  # the release's config.json
     config = training.load_saved_config(str(run_dir))
     assert config.family.name == "image" and config.params.latent_dim == 4
+    assert config.model_dir == str(run_dir)  # the copy is the run, not the directory it was copied from
     result = training.train(config.replace(steps=8), verbose=0)
     assert result.step == 8
     new, old = weights(run_dir), weights(release_runs / "straight")
