@@ -220,13 +220,17 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
         sample_every=run.sample_every,
         layout=trainer.layout,
         constants=trainer.constants,
+        tags=trainer.tags,
     )
+    # The family's progress line: Keras adds no bar of its own beside it.
+    progress = [cb.ProgressBar(trainer.progress)] if trainer.progress is not None else []
     all_callbacks = [
         cb.NanGuard(run.on_nan, run.max_nan_skips, manager),  # first: before a checkpoint of that step
         writer,  # logs the step before it is checkpointed
         *trainer.callbacks(writer.writer),
-        cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.writer.flush),
+        cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.flush),
         *callbacks,
+        *progress,
     ]
     logs = {}
     if start >= total:
@@ -247,7 +251,7 @@ def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResu
                 )
                 logs = {k: float(v[-1]) for k, v in history.history.items() if v}
         finally:
-            writer.writer.flush()  # a stopped run keeps its curves
+            writer.flush()  # a stopped run keeps its curves
         if logs:
             log.info("step %d: %s", cb.current_step(model), trainer.report(logs))
     step = cb.current_step(model)
