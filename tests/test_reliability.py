@@ -92,7 +92,9 @@ def test_killed_after_and_during_checkpoint_writes_resumes_cleanly(tmp_path):
     for path in events:  # every log file is whole and readable
         assert complete_length(path) == os.path.getsize(path)
         for event in tf.compat.v1.train.summary_iterator(path):
-            logged.update(event.step for v in event.summary.value if v.tag == "d_loss")
+            logged.update(
+                event.step for v in event.summary.value if v.tag == "loss/D"
+            )  # d_loss, as the image family tags it
     assert logged == set(range(1, steps + 1))
     export_base = os.path.join(model_dir, "export", "generator")
     assert os.listdir(export_base) == ["1"]  # complete, no temporary folder

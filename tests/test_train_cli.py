@@ -33,9 +33,19 @@ def test_cli_end_to_end_with_flagfile(tmp_path):
     assert tf.train.latest_checkpoint(str(model_dir / "checkpoints")).endswith("ckpt-4")
     assert os.path.exists(model_dir / "checkpoints" / "ckpt-2.index")
     tags = event_tags(str(model_dir / "logs"))
-    for tag in ("d_loss", "g_loss", "d_real", "d_fake", "value", "d_grad_norm", "g_grad_norm", "d_acc_real"):
+    grouped = ("loss/D", "loss/G", "equilibrium/D(x)", "equilibrium/D(G(z))", "equilibrium/V(D,G)", "gradients/D")
+    for tag in (*grouped, "gradients/G", "accuracy/D on real", "accuracy/D on fake"):
         assert sorted(set(tags[tag])) == [1, 2, 3, 4], tag
     assert "samples" in tags and "equilibrium" in tags
+    # Written under their groups only; a critic's raw scores mean nothing for the 2014 loss.
+    assert not {"d_loss", "d_real", "value", "critic_real", "critic/D(x)"} & set(tags)
+    reference = event_tags(str(model_dir / "logs" / "reference"))  # the 1/2 lines share their metric's chart
+    assert set(reference) == {"equilibrium/D(x)", "equilibrium/D(G(z))", "equilibrium/V(D,G)"}
+    # The progress line shows what matters for the loss; the rest is in TensorBoard.
+    bar = result.stdout.split("trained")[0]
+    assert "D(x):" in bar and "D(G(z)):" in bar and "d_loss:" in bar and "g_loss:" in bar
+    assert not any(name in bar for name in ("critic_real", "d_acc_real", "d_grad_norm", "value:"))
+    assert "--samples_per_plugin images=" in result.stdout
     png = tf.io.decode_png((model_dir / "samples.png").read_bytes()).numpy()
     assert png.ndim == 3 and png.shape[0] > 64 and png.std() > 0
     assert (model_dir / "export" / "generator" / "1" / "saved_model.pb").exists()
@@ -66,7 +76,7 @@ def test_resume_continues_the_step_count(tmp_path):
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / "checkpoints")))
     assert reader.get_tensor("d_optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == 7
     assert reader.get_tensor("g_optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE") == 7
-    steps = event_tags(str(tmp_path / "logs"))["d_loss"]
+    steps = event_tags(str(tmp_path / "logs"))["loss/D"]
     assert sorted(steps) == [1, 2, 3, 4, 5, 6, 7]  # logged once per step, never repeated
     lr = reader.get_tensor("g_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE")
     assert lr == np.float32(2e-4)

@@ -33,13 +33,13 @@ def complete_length(path: str) -> int:
 
 
 def repair_event_files(logdir: str) -> list[str]:
-    """Truncates every event file in `logdir` after its last complete record.
+    """Truncates every event file in `logdir` (and its run subfolders) after its last complete record.
 
     Returns:
       The paths that were cut.
     """
     repaired = []
-    for path in sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*"))):
+    for path in sorted(glob.glob(os.path.join(logdir, "**", "events.out.tfevents.*"), recursive=True)):
         keep = complete_length(path)
         if keep < os.path.getsize(path):
             with open(path, "r+b") as f:

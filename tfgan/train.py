@@ -9,6 +9,8 @@ command again resumes from the run's latest checkpoint.
 
 from __future__ import annotations
 
+import os
+
 from absl import flags
 
 from tfgan import (
@@ -43,6 +45,10 @@ def main(argv):
         print(f"{name}: {path}")
     if result.export_dir:
         print(f"export:  {result.export_dir}")
+    if result.artefacts:  # the chief: its logs are the run's
+        logs = os.path.join(result.config.run.model_dir, "logs")
+        # TensorBoard shows 10 images per tag unless told to keep more.
+        print(f"look:    tensorboard --logdir {logs} --samples_per_plugin images=1000")
 
 
 def run():

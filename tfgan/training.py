@@ -273,8 +273,9 @@ def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks)
         sample_every=run.sample_every,
         layout=trainer.layout,
         constants=trainer.constants,
+        tags=trainer.tags,
     )
-    checkpointer = cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.writer.flush)
+    checkpointer = cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.flush)
 
     def save_now() -> str:
         checkpointer.save()
@@ -284,6 +285,8 @@ def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks)
     # Under multi_worker every worker must stop (and save) at the same step.
     agree = preemption.any_worker(strategy) if run.strategy == "multi_worker" else None
     stopper = preemption.PreemptionCallback(signals, save_now, lambda: cb.current_step(model), agree)
+    # The family's progress line: Keras adds no bar of its own beside it.
+    progress = [cb.ProgressBar(trainer.progress)] if trainer.progress is not None else []
     all_callbacks = [
         cb.NanGuard(run.on_nan, run.max_nan_skips, manager),  # first: before a checkpoint of that step
         writer,  # logs the step before it is checkpointed
@@ -291,6 +294,7 @@ def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks)
         checkpointer,
         stopper,  # after the step was checked, logged and (maybe) checkpointed
         *callbacks,
+        *progress,
     ]
     logs = {}
     if start >= total:
@@ -315,7 +319,7 @@ def _train(config: config_lib.Config, strategy, chief: bool, verbose, callbacks)
                     logs = {k: float(v[-1]) for k, v in history.history.items() if v}
                 stopper.check()  # a signal after the last batch: still save and exit as asked
         finally:
-            writer.writer.flush()  # a stopped run keeps its curves
+            writer.flush()  # a stopped run keeps its curves
         if logs:
             log.info("step %d: %s", cb.current_step(model), trainer.report(logs))
     step = cb.current_step(model)

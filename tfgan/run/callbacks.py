@@ -8,6 +8,7 @@ the family's own summary function for pictures and sounds.
 from __future__ import annotations
 
 import logging
+import os
 
 import keras
 import tensorflow as tf
@@ -98,6 +99,67 @@ class NanGuard(keras.callbacks.Callback):
         )
 
 
+# The run (a subfolder of the log directory) that holds a family's reference
+# lines: in TensorBoard they share the chart of the metric they belong to and
+# get a colour of their own, instead of a flat-line chart each.
+REFERENCE_RUN = "reference"
+
+
+def written_scalars(logs: dict, tags: dict) -> dict:
+    """The TensorBoard tag -> value of a step's metrics.
+
+    Args:
+      logs: Metric name -> value, as the model's ``train_step`` returns them.
+      tags: Metric name -> the tag written (`tfgan.run.family.Trainer.tags`);
+        None leaves a metric out of TensorBoard; a metric not named keeps
+        its name.
+    """
+    out = {}
+    for name, value in logs.items():
+        tag = tags.get(name, name)
+        if tag is not None:
+            out[tag] = float(value)
+    return out
+
+
+def progress_items(logs: dict, progress) -> list[tuple[str, float]]:
+    """``(label, value)`` pairs of the progress line (`tfgan.run.family.Trainer.progress`).
+
+    An entry is a metric name, or ``(label, source)`` with `source` a metric
+    name or ``logs -> float`` (a quantity derived from the step's metrics).
+    Entries whose metric the step did not return are left out.
+    """
+    items = []
+    for entry in progress:
+        label, source = (entry, entry) if isinstance(entry, str) else entry
+        if callable(source):
+            try:
+                items.append((label, float(source(logs))))
+            except KeyError:
+                continue
+        elif source in logs:
+            items.append((label, float(logs[source])))
+    return items
+
+
+class ProgressBar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar showing only the family's chosen metrics (`tfgan.run.family.Trainer.progress`).
+
+    Keras adds no progress bar of its own to a ``fit`` that has one; the
+    other callbacks (History, TensorBoard) still get every metric.
+    """
+
+    def __init__(self, progress):
+        super().__init__()
+        self.progress = tuple(progress)
+
+    def _update_progbar(self, batch, logs=None):
+        super()._update_progbar(batch, dict(progress_items(logs or {}, self.progress)))
+
+    def _finalize_progbar(self, logs):
+        super()._finalize_progbar(dict(progress_items(logs or {}, self.progress)))
+
+
 class TensorBoardWriter(keras.callbacks.Callback):
     """Writes every metric, and the family's summaries, to TensorBoard.
 
@@ -111,16 +173,20 @@ class TensorBoardWriter(keras.callbacks.Callback):
       log_every: Scalars every this many steps.
       sample_every: `summarize` every this many steps; 0 means each epoch.
       layout: A custom-scalars `layout_pb2.Layout` to write once, or None.
-      constants: Scalars written beside the metrics at every logged step
-        (reference lines such as an equilibrium value).
+      constants: Reference lines (such as an equilibrium value), tag ->
+        value, written at every logged step into the run `REFERENCE_RUN`
+        (``<logdir>/reference``): give one the tag of the metric it
+        belongs to and TensorBoard draws both in that metric's chart.
+      tags: Metric name -> tag written (see `written_scalars`).
     """
 
-    def __init__(self, logdir, summarize, log_every=10, sample_every=0, layout=None, constants=None):
+    def __init__(self, logdir, summarize, log_every=10, sample_every=0, layout=None, constants=None, tags=None):
         super().__init__()
         self.writer = tf.summary.create_file_writer(logdir)
         self.summarize = summarize
         self.log_every, self.sample_every = log_every, sample_every
-        self.layout, self.constants = layout, dict(constants or {})
+        self.layout, self.constants, self.tags = layout, dict(constants or {}), dict(tags or {})
+        self.reference = tf.summary.create_file_writer(os.path.join(logdir, REFERENCE_RUN)) if self.constants else None
         self.last_logs = {}
         self._written = {"scalars": None, "summaries": None}  # last step of each, never written twice
 
@@ -134,8 +200,18 @@ class TensorBoardWriter(keras.callbacks.Callback):
             return
         self._written["scalars"] = step
         with self.writer.as_default(step=step):
-            for name, value in {**logs, **self.constants}.items():
-                tf.summary.scalar(name, float(value))
+            for tag, value in written_scalars(logs, self.tags).items():
+                tf.summary.scalar(tag, value)
+        if self.reference is not None:
+            with self.reference.as_default(step=step):
+                for tag, value in self.constants.items():
+                    tf.summary.scalar(tag, float(value))
+
+    def flush(self):
+        """Flushes the event files (the metrics' and the reference lines')."""
+        self.writer.flush()
+        if self.reference is not None:
+            self.reference.flush()
 
     def _summaries(self, step):
         if self._written["summaries"] == step:
@@ -143,7 +219,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
         self._written["summaries"] = step
         with self.writer.as_default(step=step):
             self.summarize(step)
-        self.writer.flush()
+        self.flush()
 
     def on_train_batch_end(self, batch, logs=None):
         step = current_step(self.model)
@@ -162,4 +238,4 @@ class TensorBoardWriter(keras.callbacks.Callback):
         if self.last_logs:
             self._scalars(step, self.last_logs)
         self._summaries(step)
-        self.writer.flush()
+        self.flush()

@@ -79,12 +79,19 @@ class Trainer:
         (empty) staging directory and returns the facts for metadata.json;
         `tfgan.run.exports.publish` makes it a version atomically.
       export_name: The export's folder under ``<model_dir>/export/``.
-      progress: Metric names shown on the progress bar (the rest go to
-        TensorBoard only); None shows all.
+      progress: What the progress bar shows (every metric still goes to
+        TensorBoard): entries are metric names, or ``(label, source)`` with
+        `source` a metric name or ``logs -> float`` (a derived quantity);
+        None shows every metric.
+      tags: Metric name -> the TensorBoard tag it is written under (group
+        tags by meaning, e.g. ``loss/D``); None leaves a metric out of
+        TensorBoard; unnamed metrics keep their names. The metric names
+        ``train_step`` returns are unchanged.
       layout: A TensorBoard custom-scalars layout (`layout_pb2.Layout`) or
         None.
-      constants: Reference scalars written beside the metrics (e.g. an
-        equilibrium value), name -> value.
+      constants: Reference lines, tag -> value (e.g. an equilibrium value),
+        written into the logs' ``reference`` run under the tag of the
+        metric they belong to, so they share its chart.
       callbacks: ``summary_writer -> [keras.callbacks.Callback]``: the
         family's own monitors (e.g. a periodic quality estimate), run after
         the NaN guard and the TensorBoard writer, before the checkpointer.
@@ -103,7 +110,8 @@ class Trainer:
     export: Callable[[str], dict]
     export_name: str
     optional: dict[str, Callable[[], None]] = dataclasses.field(default_factory=dict)
-    progress: tuple[str, ...] | None = None
+    progress: tuple | None = None
+    tags: dict[str, str | None] = dataclasses.field(default_factory=dict)
     layout: Any = None
     constants: dict[str, float] = dataclasses.field(default_factory=dict)
     callbacks: Callable[[Any], list] = lambda writer: []

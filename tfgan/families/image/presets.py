@@ -14,6 +14,9 @@ PRESETS: dict[str, dict] = {
         lr=2e-4,
         beta_1=0.5,
         model_dir="runs/default",
+        # 10 sample grids: TensorBoard keeps 10 images per tag by default, so
+        # its Images slider shows every one of them.
+        sample_every=150,
     ),
     # Goodfellow et al. 2014's MNIST experiment, as their released mnist.yaml:
     # the first 50,000 training images (the last 10,000 validate the Parzen

@@ -1,4 +1,4 @@
-"""What the image GAN shows: the equilibrium line, its TensorBoard layout, and sample grids."""
+"""What the image GAN shows: the progress line, its TensorBoard tags and layout, the equilibrium line, sample grids."""
 
 from __future__ import annotations
 
@@ -8,12 +8,82 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.custom_scalar import layout_pb2
 
+from tfgan import losses
 from tfgan.families.image.conditioning import with_labels
 from tfgan.images import make_grid, to_uint8
 
 LOG_4 = math.log(4.0)
-# Reference lines written beside the metrics: the paper's equilibrium values.
-EQUILIBRIUM_CONSTANTS = {"eq/half": 0.5, "eq/minus_log_4": -LOG_4}
+# Sample grids enlarge small images (nearest neighbour) to at least this many
+# pixels a side: a 16x16 digit is drawn 64 px high, readable in TensorBoard.
+MIN_CELL = 64
+
+# The TensorBoard tag of each metric `GAN.train_step` returns, grouped by
+# meaning (TensorBoard groups charts by the tag's first component). The
+# metric names themselves (the Keras logs, the progress line) do not change.
+_COMMON_TAGS = {
+    "d_loss": "loss/D",
+    "g_loss": "loss/G",
+    "gp": "loss/gradient_penalty",
+    "r1": "loss/r1_penalty",
+    "d_grad_norm": "gradients/D",
+    "g_grad_norm": "gradients/G",
+    "d_acc_real": "accuracy/D on real",
+    "d_acc_fake": "accuracy/D on fake",
+}
+# The 2014 losses: D is a probability, and the paper's equilibrium is
+# D(x) = D(G(z)) = 1/2, V = -log 4. The raw logits mean nothing to a user.
+PROBABILISTIC_TAGS = {
+    **_COMMON_TAGS,
+    "d_real": "equilibrium/D(x)",
+    "d_fake": "equilibrium/D(G(z))",
+    "value": "equilibrium/V(D,G)",
+    "critic_real": None,
+    "critic_fake": None,
+}
+# Critic losses (wasserstein, hinge, least_squares): D's raw scores are what
+# the loss reads; sigmoid(D) and V(D, G) have no meaning there.
+CRITIC_TAGS = {
+    **_COMMON_TAGS,
+    "critic_real": "critic/D(x)",
+    "critic_fake": "critic/D(G(z))",
+    "d_real": None,
+    "d_fake": None,
+    "value": None,
+}
+# Reference lines, drawn in the chart of the metric they belong to (in the
+# logs' `reference` run, so in a colour of their own).
+EQUILIBRIUM_CONSTANTS = {"equilibrium/D(x)": 0.5, "equilibrium/D(G(z))": 0.5, "equilibrium/V(D,G)": -LOG_4}
+
+
+def is_probabilistic(loss: str) -> bool:
+    """Whether D's output is a probability under `loss` (the 2014 losses), not a critic's score."""
+    return loss in losses.PROBABILISTIC_LOSSES
+
+
+def critic_gap(logs) -> float:
+    """E[D(x)] - E[D(G(z))]: how far the critic tells real from fake (for WGAN, its Wasserstein estimate)."""
+    return logs["critic_real"] - logs["critic_fake"]
+
+
+def progress(loss: str) -> tuple:
+    """The progress line of a run with `loss` (`tfgan.run.family.Trainer.progress`).
+
+    The 2014 losses: D(x), D(G(z)) (both 1/2 at the equilibrium) and the
+    losses. Critic losses: the critic gap and the losses.
+    """
+    if is_probabilistic(loss):
+        return (("D(x)", "d_real"), ("D(G(z))", "d_fake"), "d_loss", "g_loss")
+    return (("critic_gap", critic_gap), "d_loss", "g_loss")
+
+
+def tags(loss: str) -> dict:
+    """Metric name -> TensorBoard tag for a run with `loss` (`tfgan.run.family.Trainer.tags`)."""
+    return dict(PROBABILISTIC_TAGS if is_probabilistic(loss) else CRITIC_TAGS)
+
+
+def constants(loss: str) -> dict:
+    """The reference lines of a run with `loss`: the equilibrium values, for the 2014 losses only."""
+    return dict(EQUILIBRIUM_CONSTANTS) if is_probabilistic(loss) else {}
 
 
 def equilibrium_report(logs) -> str:
@@ -29,19 +99,33 @@ def critic_report(logs) -> str:
     return f"critic: mean D(x)={logs['critic_real']:.3f} mean D(G(z))={logs['critic_fake']:.3f}"
 
 
-def layout() -> layout_pb2.Layout:
-    """A TensorBoard custom-scalars page: D(x), D(G(z)) and V beside their equilibria."""
+def layout(loss: str = "non_saturating") -> layout_pb2.Layout:
+    """A TensorBoard custom-scalars page: the game at a glance.
+
+    The 2014 losses: D(x) and D(G(z)) in one chart with the 1/2 line, V
+    with -log 4 (the reference lines are the ``reference`` run's), then the
+    losses and gradient norms. Critic losses: the critic's mean scores of
+    real and fake images in one chart instead.
+    """
     chart = layout_pb2.Chart
     multiline = layout_pb2.MultilineChartContent
+    if is_probabilistic(loss):
+        title = "the game (Goodfellow et al. 2014: at the equilibrium D(x) = D(G(z)) = 1/2, V = -log 4)"
+        first = [
+            chart(title="D(x) and D(G(z)), with the 1/2 line", multiline=multiline(tag=[r"^equilibrium/D\("])),
+            chart(title="V(D,G), with -log 4", multiline=multiline(tag=[r"^equilibrium/V\(D,G\)$"])),
+        ]
+    else:
+        title = "the game (a critic: the gap between its mean scores of real and fake images)"
+        first = [chart(title="critic: mean D(x) and D(G(z))", multiline=multiline(tag=[r"^critic/"]))]
     return layout_pb2.Layout(
         category=[
             layout_pb2.Category(
-                title="equilibrium (Goodfellow et al. 2014: D(x) = D(G(z)) = 1/2, V = -log 4)",
+                title=title,
                 chart=[
-                    chart(title="D(x), D(G(z)) vs 1/2", multiline=multiline(tag=[r"^d_(real|fake)$", r"^eq/half$"])),
-                    chart(title="V(D,G) vs -log 4", multiline=multiline(tag=[r"^value$", r"^eq/minus_log_4$"])),
-                    chart(title="losses", multiline=multiline(tag=[r"^[dg]_loss$"])),
-                    chart(title="gradient norms", multiline=multiline(tag=[r"^[dg]_grad_norm$"])),
+                    *first,
+                    chart(title="losses", multiline=multiline(tag=[r"^loss/"])),
+                    chart(title="gradient norms", multiline=multiline(tag=[r"^gradients/"])),
                 ],
             )
         ]
@@ -56,7 +140,7 @@ def sample_grid(generator, fixed_z, value_range, fixed_labels=None) -> np.ndarra
     """
     images = generator(with_labels(fixed_z, fixed_labels), training=False)
     rows = None if fixed_labels is None else len(np.unique(fixed_labels))
-    return make_grid(to_uint8(images, value_range).numpy(), rows=rows)
+    return make_grid(to_uint8(images, value_range).numpy(), rows=rows, min_cell=MIN_CELL)
 
 
 class Summaries:
@@ -69,10 +153,12 @@ class Summaries:
       value_range: The generator's output range.
       fixed_labels: int32 [N] class labels of a conditional generator (one
         grid row per class), or None.
+      loss: The loss name: the text line is the equilibrium's for the 2014
+        losses, the critic's otherwise.
     """
 
-    def __init__(self, gan, fixed_z, value_range, fixed_labels=None):
-        self.gan = gan
+    def __init__(self, gan, fixed_z, value_range, fixed_labels=None, loss="non_saturating"):
+        self.gan, self.loss = gan, loss
         self.fixed_z = np.asarray(fixed_z, np.float32)
         self.value_range, self.fixed_labels = value_range, fixed_labels
 
@@ -84,4 +170,7 @@ class Summaries:
         # The trackers' running means: what the progress bar showed last.
         logs = {t.name: float(t.result()) for t in self.gan.metrics}
         if int(step):
-            tf.summary.text("equilibrium", f"step {step}: " + equilibrium_report(logs), step=step)
+            if is_probabilistic(self.loss):
+                tf.summary.text("equilibrium", f"step {step}: " + equilibrium_report(logs), step=step)
+            else:
+                tf.summary.text("critic", f"step {step}: " + critic_report(logs), step=step)

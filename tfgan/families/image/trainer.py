@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import distribute, ema, guards, losses, precision
+from tfgan import distribute, ema, guards, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import evaluation, export, networks, replicas, summaries
 from tfgan.families.image.model import GAN
@@ -269,7 +269,7 @@ def setup(ctx: SetupContext) -> Trainer:
         return replicas.distributed(ds, strategy)
 
     fixed_z, fixed_labels = fixed_inputs(run.seed, params, nets.noise)
-    summarize = summaries.Summaries(gan, fixed_z, nets.output_range, fixed_labels)
+    summarize = summaries.Summaries(gan, fixed_z, nets.output_range, fixed_labels, loss=params.loss)
 
     def finish(model_dir: str) -> dict:
         path = os.path.join(model_dir, "samples.png")
@@ -277,7 +277,7 @@ def setup(ctx: SetupContext) -> Trainer:
         return {"samples": path}
 
     def report(logs: dict) -> str:
-        if params.loss in losses.PROBABILISTIC_LOSSES:
+        if summaries.is_probabilistic(params.loss):
             return summaries.equilibrium_report(logs)
         return summaries.critic_report(logs)  # a critic's scores have no equilibrium value
 
@@ -298,8 +298,10 @@ def setup(ctx: SetupContext) -> Trainer:
         finish=finish,
         export=lambda staging: _write_export(run, params, nets, gan.sampling_generator, current_step(gan), staging),
         export_name=EXPORT_NAME,
-        layout=summaries.layout(),
-        constants=summaries.EQUILIBRIUM_CONSTANTS,
+        progress=summaries.progress(params.loss),
+        tags=summaries.tags(params.loss),
+        layout=summaries.layout(params.loss),
+        constants=summaries.constants(params.loss),
         callbacks=callbacks,
         after_restore=after_restore,
     )
