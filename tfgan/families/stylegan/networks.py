@@ -91,3 +91,65 @@ def modulated_conv2d(x, kernel, styles, demodulate=True):
         sq = ops.matmul(ops.square(styles), ops.sum(ops.square(kernel), axis=(0, 1)))  # [B, Cout]
         y = y * ops.rsqrt(sq + DEMOD_EPSILON)[:, None, None, :]
     return y
+
+
+def broadcast_w(w, num_layers):
+    """w [B, D] -> W+ [B, num_layers, D]: the same code for every style layer."""
+    return ops.repeat(w[:, None, :], num_layers, axis=1)
+
+
+def mix_styles(w1, w2, crossover):
+    """Style mixing (StyleGAN sec. 3.1): W+ whose layers below `crossover` take w1, the rest w2.
+
+    Args:
+      w1, w2: [B, D] codes.
+      crossover: int or int tensor [B]: the first style layer that takes w2.
+
+    Returns:
+      ``num_layers -> W+ [B, num_layers, D]``.
+    """
+
+    def mix(num_layers):
+        layer = ops.arange(num_layers, dtype="int32")[None, :, None]
+        cut = ops.reshape(ops.cast(crossover, "int32"), (-1, 1, 1))
+        return ops.where(layer < cut, broadcast_w(w1, num_layers), broadcast_w(w2, num_layers))
+
+    return mix
+
+
+def truncate(w, w_avg, psi):
+    """The truncation trick: w_avg + psi (w - w_avg); psi = 1 leaves w as it is."""
+    return w_avg + psi * (w - w_avg)
+
+
+BLUR_TAPS = (1.0, 3.0, 3.0, 1.0)
+
+
+def blur_kernel(channels, gain=1.0):
+    """The [1,3,3,1] x [1,3,3,1] low-pass filter, normalised to sum `gain`, as a depthwise kernel [4, 4, C, 1]."""
+    taps = ops.convert_to_tensor(BLUR_TAPS)
+    k = taps[:, None] * taps[None, :]
+    k = k / ops.sum(k) * gain
+    return ops.tile(k[:, :, None, None], (1, 1, channels, 1))
+
+
+def blur(x, gain=1.0):
+    """x [B, H, W, C] filtered by `blur_kernel` ('same' size, zero padding 2 before and 1 after)."""
+    c = x.shape[-1]
+    x = ops.pad(x, ((0, 0), (2, 1), (2, 1), (0, 0)))
+    return ops.depthwise_conv(x, blur_kernel(c, gain), padding="valid")
+
+
+def minibatch_stddev(x, group_size=4):
+    """Appends one feature map: the mean over features of the std over each group of `group_size` images.
+
+    Karras et al. 2018, sec. 3 (StyleGAN2's D, with one feature channel).
+    The batch must be a multiple of the group (or smaller than it).
+    """
+    b, h, w, c = ops.shape(x)[0], x.shape[1], x.shape[2], x.shape[3]
+    g = ops.minimum(group_size, b)
+    y = ops.reshape(x, (g, -1, h, w, c))
+    y = ops.sqrt(ops.var(y, axis=0) + 1e-8)  # [B/g, H, W, C]
+    y = ops.mean(y, axis=(1, 2, 3), keepdims=True)  # [B/g, 1, 1, 1]
+    y = ops.tile(y, (g, h, w, 1))
+    return ops.concatenate([x, y], axis=-1)
