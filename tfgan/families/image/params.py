@@ -7,6 +7,7 @@ import math
 
 from tfgan import augment
 from tfgan.errors import ConfigError
+from tfgan.families.image.model import UPDATES
 from tfgan.families.image.networks import MODELS
 from tfgan.losses import LOSSES
 
@@ -30,6 +31,10 @@ class ImageParams:
       loss: minimax (the paper's eq. 1) | non_saturating | wasserstein |
         hinge | least_squares.
       d_steps: k of Algorithm 1: discriminator steps per generator step.
+      update: alternating (Algorithm 1: D steps, then G on fresh noise) |
+        simultaneous (one G(z) per step, both players' gradients from it,
+        applied together: the paper's released code and the TF tutorial;
+        needs --d_steps=1).
       latent_dim: Size of the noise vector z.
       optimizer: adam | paper_sgd (momentum 0.5->0.7, lr decayed by
         1/1.000004).
@@ -63,6 +68,7 @@ class ImageParams:
     model: str = "dcgan"
     loss: str = "non_saturating"
     d_steps: int = 1
+    update: str = "alternating"
     latent_dim: int = 100
     optimizer: str = "adam"
     lr: float = 2e-4
@@ -88,6 +94,13 @@ class ImageParams:
             errors.append(f"--loss={self.loss!r} is unknown; choose one of: {', '.join(LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
             errors.append(f"--optimizer={self.optimizer!r} is unknown; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.update not in UPDATES:
+            errors.append(f"--update={self.update!r} is unknown; choose one of: {', '.join(UPDATES)}")
+        elif self.update == "simultaneous" and self.d_steps != 1:
+            errors.append(
+                f"--update=simultaneous makes one D and one G update per step; drop --d_steps={self.d_steps} "
+                "or use --update=alternating"
+            )
         for name in ("d_steps", "latent_dim", "momentum_ramp_epochs"):
             if getattr(self, name) < 1:
                 errors.append(f"--{name} must be a positive integer, got {getattr(self, name)}")

@@ -213,6 +213,7 @@ def setup(ctx: SetupContext) -> Trainer:
         d_steps=params.d_steps,
         seed=run.seed,
         num_classes=model_classes(params),
+        update=params.update,
     )
     spe = pipelines.steps_per_epoch(source.info, run.batch_size, params.d_steps)
     d_opt, g_opt = make_optimizers(params, spe)
