@@ -14,8 +14,10 @@ import pipelines
 from tfgan import distribute, ema, losses, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import evaluation, export, networks, replicas, summaries
+from tfgan.families.image.conditioning import with_labels
 from tfgan.families.image.model import GAN
 from tfgan.families.image.params import ImageParams
+from tfgan.families.image.watchdog import CollapseWatchdog
 from tfgan.images import write_png
 from tfgan.optimizers import paper_sgd
 from tfgan.run import checkpoints
@@ -153,6 +155,25 @@ def build_networks(params: ImageParams, pixel_mean=None, mixed_precision=False) 
     return nets
 
 
+def collapse_watchdog(gan: GAN, params: ImageParams, fixed_z, fixed_labels, steps_per_epoch: int) -> CollapseWatchdog:
+    """The run's `CollapseWatchdog`: checks 4 times an epoch after the first epoch, patience 5 checks.
+
+    D(G(z)) is watched under the probabilistic losses only (a critic's
+    scores are no probabilities); the diversity of the fixed-z grid always.
+    """
+
+    def sample():
+        return keras.ops.convert_to_numpy(gan.sampling_generator(with_labels(fixed_z, fixed_labels), training=False))
+
+    return CollapseWatchdog(
+        every=max(1, steps_per_epoch // 4),
+        patience=5,
+        d_fake_floor=1e-3 if params.loss in losses.PROBABILISTIC_LOSSES else None,
+        sample_fn=sample,
+        warmup=steps_per_epoch,
+    )
+
+
 def _set_learning_rate(optimizer, value: float) -> None:
     inner = precision.unscaled(optimizer)
     if not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
@@ -277,9 +298,10 @@ def setup(ctx: SetupContext) -> Trainer:
         return summaries.critic_report(logs)  # a critic's scores have no equilibrium value
 
     def callbacks(writer) -> list:
-        if not params.eval_every:
-            return []
-        return [evaluation.parzen_monitor(params, source, nets.output_range, writer)]
+        extra = [collapse_watchdog(gan, params, fixed_z, fixed_labels, spe)]
+        if params.eval_every:
+            extra.append(evaluation.parzen_monitor(params, source, nets.output_range, writer))
+        return extra
 
     return Trainer(
         model=gan,
