@@ -12,6 +12,7 @@ from tfgan.families.image.networks import MODELS
 from tfgan.losses import LOSSES
 
 OPTIMIZERS = ("adam", "paper_sgd")
+CONV_LEVERS = ("measure", "static", "keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,10 @@ class ImageParams:
         color,translation,cutout; '' = off.
       ema_decay: EMA of G's weights for samples/eval/export (e.g. 0.999);
         0 = off.
+      conv_levers: measure (time each fast-form convolution against Keras'
+        own layer at the run's start, keep the faster; cached per machine and
+        shape in ~/.cache/tfgan/levers.json) | static (the fast forms where
+        the AVX2 measurements chose them) | keras (Keras' layers only).
       eval_every: Log a Parzen estimate (eval/parzen_ll) every N steps; 0 =
         off.
     """
@@ -84,6 +89,7 @@ class ImageParams:
     spectral_norm: bool = False
     diffaugment: str = ""
     ema_decay: float = 0.0
+    conv_levers: str = "measure"
     eval_every: int = 0
 
     def __post_init__(self):
@@ -101,6 +107,8 @@ class ImageParams:
                 f"--update=simultaneous makes one D and one G update per step; drop --d_steps={self.d_steps} "
                 "or use --update=alternating"
             )
+        if self.conv_levers not in CONV_LEVERS:
+            errors.append(f"--conv_levers={self.conv_levers!r} is unknown; choose one of: {', '.join(CONV_LEVERS)}")
         for name in ("d_steps", "latent_dim", "momentum_ramp_epochs"):
             if getattr(self, name) < 1:
                 errors.append(f"--{name} must be a positive integer, got {getattr(self, name)}")

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import distribute, ema, losses, precision
+from tfgan import convolution, distribute, ema, losses, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import evaluation, export, networks, replicas, summaries
 from tfgan.families.image.conditioning import with_labels
@@ -155,6 +155,22 @@ def build_networks(params: ImageParams, pixel_mean=None, mixed_precision=False) 
     return nets
 
 
+def choose_levers(nets: networks.Networks, mode: str, batch_size: int) -> dict:
+    """Sets the networks' fast-form convolutions by ``--conv_levers`` (`tfgan.convolution.decide_levers`).
+
+    Returns the decisions of ``measure`` (empty for the other modes).
+    """
+    models = [nets.generator, nets.discriminator]
+    if mode == "measure":
+        return convolution.decide_levers(models, batch_size)
+    if mode == "keras":
+        for model in models:
+            for layer in model._flatten_layers():
+                if isinstance(layer, (convolution.Conv2D, convolution.Conv2DTranspose)):
+                    layer.fast_path = False
+    return {}
+
+
 def collapse_watchdog(gan: GAN, params: ImageParams, fixed_z, fixed_labels, steps_per_epoch: int) -> CollapseWatchdog:
     """The run's `CollapseWatchdog`: checks 4 times an epoch after the first epoch, patience 5 checks.
 
@@ -226,6 +242,7 @@ def setup(ctx: SetupContext) -> Trainer:
     if params.model in networks.USES_PIXEL_MEAN and ctx.fresh:
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     nets = build_networks(params, pixel_mean, run.mixed_precision)
+    choose_levers(nets, params.conv_levers, run.batch_size)
     gan = GAN(
         nets.generator,
         nets.discriminator,
