@@ -3,6 +3,13 @@
     python benchmarks/train_step.py                 # dcgan + mlp vs their plain loops, pipelines
     python benchmarks/train_step.py --levers        # + one row per speed lever (README table)
 
+Every figure is printed with the machine's ISA (``[AVX2]``, ``[AVX-512]``,
+``[AMX]``, ``+BF16`` where the CPU has AVX-512 BF16): the convolution levers
+win on one CPU kind and lose on another (docs/performance_2014.md). For
+dcgan the main comparison also times ``--update=simultaneous`` (the
+tutorial's update rule, same results as its loop), and on CPUs with AVX-512
+BF16 or AMX a ``mixed_bfloat16`` row (``--no_bf16`` skips it).
+
 What it measures, all in this one process so that the ratios share the
 machine's load (the figures themselves move with other jobs; the ratios much
 less):
@@ -160,14 +167,22 @@ class PlainRunner:
 class TfganRunner:
     """Times `GAN.fit` (as `tfgan.training.train` drives it) over an in-memory pool."""
 
-    def __init__(self, config, pool, model_dir, fuse=None, keras_layers=()):
+    def __init__(self, config, pool, model_dir, fuse=None, keras_layers=(), policy=None):
         n, k, b = pool.shape[:3]
         # Only shapes matter to the setup: an npz of zeros stands in for the data.
         os.makedirs(model_dir, exist_ok=True)
         path = os.path.join(model_dir, "synthetic.npz")
         np.savez(path, x=np.zeros((b, *SHAPE), np.uint8))
         config = config.replace(dataset=f"npz:{path}")
-        self.gan = training.build(config)[1].model
+        if policy is None:
+            self.gan = training.build(config)[1].model
+        else:  # e.g. mixed_bfloat16: the networks are built under the policy
+            saved = keras.config.dtype_policy()
+            keras.config.set_dtype_policy(policy)
+            try:
+                self.gan = training.build(config)[1].model
+            finally:
+                keras.config.set_dtype_policy(saved)
         if fuse is not None:
             self.gan.fuse_discriminator = fuse
         # Before the first trace: these tfgan.convolution layers run as Keras' own.
@@ -335,16 +350,20 @@ def config_for(model, batch_size, model_dir, **overrides):
     )
 
 
-PLAIN = dict(jit_compile=False, steps_per_execution=1)
+ISA = convolution.isa()
+# The static rows pin the convolution forms (conv_levers=static); "measured" is the run default.
+PLAIN = dict(jit_compile=False, steps_per_execution=1, conv_levers="static")
 KERAS_CONVS = (convolution.Conv2DTranspose, convolution.Conv2D)
 LEVERS = {
     # name: (config overrides, fuse D's passes (None: GAN's default), tfgan.convolution layers run as Keras' own)
     "plain (Keras convs, two D passes, no XLA, spe=1)": (PLAIN, False, KERAS_CONVS),
     "+ G's convT as forward convs": (PLAIN, False, (convolution.Conv2D,)),
-    "+ D's input grads as forward convs (default)": (PLAIN, None, ()),
+    "+ D's input grads as forward convs (static)": (PLAIN, None, ()),
+    "convs measured on this machine (default)": (dict(PLAIN, conv_levers="measure"), None, ()),
     "+ fused D pass": (PLAIN, True, ()),
-    "+ steps_per_execution=4": (dict(jit_compile=False, steps_per_execution=4), None, ()),
-    "+ XLA (jit_compile)": (dict(jit_compile=True, steps_per_execution=1), None, ()),
+    "+ steps_per_execution=4": (dict(PLAIN, steps_per_execution=4), None, ()),
+    "+ XLA (jit_compile)": (dict(PLAIN, jit_compile=True), None, ()),
+    "default + --update=simultaneous": (dict(conv_levers="measure", update="simultaneous"), None, ()),
 }
 
 
@@ -365,6 +384,7 @@ def main():
     parser.add_argument("--mixed_precision", action="store_true", help="tfgan with the mixed_float16 policy.")
     parser.add_argument("--jit_compile", type=int, default=None, help="Override the config default (0/1).")
     parser.add_argument("--steps_per_execution", type=int, default=None)
+    parser.add_argument("--no_bf16", action="store_true", help="Skip the mixed_bfloat16 row on BF16/AMX CPUs.")
     parser.add_argument("--inter_op", type=int, default=0, help="TF inter-op threads (0: TF's default).")
     parser.add_argument("--intra_op", type=int, default=0, help="TF intra-op threads (0: TF's default).")
     args = parser.parse_args()
@@ -379,7 +399,7 @@ def main():
 
     keras.utils.set_random_seed(0)
     tmp = tempfile.mkdtemp(prefix="tfgan_bench_")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; TF {tf.__version__}, Keras {keras.__version__}")
+    print(f"machine: {cpu_model()}, ISA {ISA}, {os.cpu_count()} cores; TF {tf.__version__}, Keras {keras.__version__}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load_average())}")
     overrides = {}
     if args.jit_compile is not None:
@@ -395,7 +415,7 @@ def main():
         f"repeats={args.repeats} threads inter={args.inter_op} intra={args.intra_op} (0: default)"
     )
     peak = matmul_peak()
-    print(f"dense f32 matmul peak (1024^2 and 2048^2 chains, best of 5): {peak:.1f} GFLOP/s")
+    print(f"[{ISA}] dense f32 matmul peak (1024^2 and 2048^2 chains, best of 5): {peak:.1f} GFLOP/s")
     results = {}
 
     for model in [m for m in args.models.split(",") if m]:
@@ -412,7 +432,14 @@ def main():
             g, d = nets.generator, nets.discriminator
             base_name = "plain two-tape loop"
         base = PlainRunner(g, d, pool)
-        rates = compare({"tfgan": ours, "base": base}, args.steps, args.repeats, args.warmup)
+        runners = {"tfgan": ours, "base": base}
+        if model == "dcgan":
+            sim = config_for(model, args.batch_size, os.path.join(tmp, "sim"), update="simultaneous", **overrides)
+            runners["tfgan --update=simultaneous"] = TfganRunner(sim, pool, sim.model_dir)
+            if ("BF16" in ISA or "AMX" in ISA) and not args.no_bf16:
+                bf = config_for(model, args.batch_size, os.path.join(tmp, "bf16"), update="simultaneous", **overrides)
+                runners["tfgan simultaneous bf16"] = TfganRunner(bf, pool, bf.model_dir, policy="mixed_bfloat16")
+        rates = compare(runners, args.steps, args.repeats, args.warmup)
         ours_med, base_med = statistics.median(rates["tfgan"]), statistics.median(rates["base"])
         ratio = median_ratio(rates["tfgan"], rates["base"])
         flops = step_flops(ours.gan, pool)
@@ -420,12 +447,17 @@ def main():
         gflops = flops * ours_med / ours.images_per_step / 1e9
         base_gflops = base_flops * base_med / base.images_per_step / 1e9
         results[model] = ours_med
-        print(f"\n[{model}] batch {args.batch_size}, 28x28x1, images/s (median of {args.repeats}):")
+        print(f"\n[{ISA}] [{model}] batch {args.batch_size}, 28x28x1, images/s (median of {args.repeats}):")
         print(f"  tfgan            {ours_med:9.1f}   blocks: {', '.join(f'{r:.0f}' for r in rates['tfgan'])}")
         print(f"  {base_name:16s} {base_med:9.1f}   blocks: {', '.join(f'{r:.0f}' for r in rates['base'])}")
-        print(f"  ratio tfgan / {base_name}: {ratio:.2f}x (median of per-block ratios)")
+        print(f"  [{ISA}] ratio tfgan / {base_name}: {ratio:.2f}x (median of per-block ratios)")
+        for name in [n for n in rates if n not in ("tfgan", "base")]:
+            print(
+                f"  [{ISA}] {name}: {statistics.median(rates[name]):.1f} images/s, "
+                f"{median_ratio(rates[name], rates['base']):.2f}x {base_name}"
+            )
         print(
-            f"  tfgan step: {flops / 1e9:.2f} GFLOP (TF cost model) -> {gflops:.1f} GFLOP/s = "
+            f"  [{ISA}] tfgan step: {flops / 1e9:.2f} GFLOP (TF cost model) -> {gflops:.1f} GFLOP/s = "
             f"{gflops / peak:.0%} of the measured matmul peak"
         )
         print(
@@ -447,9 +479,9 @@ def main():
             runners["TF tutorial loop"] = PlainRunner(make_generator_model(), make_discriminator_model(), pool)
         rates = compare(runners, args.steps, args.repeats, args.warmup)
         first = next(iter(rates))
-        print(f"\n[levers, {model}] images/s, median of {args.repeats} interleaved blocks; ratio to '{first}':")
+        print(f"\n[{ISA}] [levers, {model}] images/s, median of {args.repeats} interleaved blocks; ratio to '{first}':")
         for name, r in rates.items():
-            print(f"  {name:45s} {statistics.median(r):8.1f}  {median_ratio(r, rates[first]):.2f}x")
+            print(f"  [{ISA}] {name:45s} {statistics.median(r):8.1f}  {median_ratio(r, rates[first]):.2f}x")
 
     if not args.no_pipeline:
         print(f"\n[pipelines] make_train_dataset, batch {args.batch_size}, images/s after the first pass:")

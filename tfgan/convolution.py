@@ -30,16 +30,34 @@ channels or 3x3 kernels it loses to ``Conv2DBackpropInput``, so those
 layers stay Keras' own. With a GPU visible the layers stay Keras' own too:
 cuDNN's transposed convolutions are not the slow path there, and the
 sub-pixel form does 1.44x the multiply-adds (not measured on a GPU yet).
+
+Those measurements are one CPU's: on a 2-core AVX-512 EPYC (issue 20) the
+same forms made the DCGAN step slower than Keras' own layers. So a run
+decides per layer on the machine it runs on (`decide_levers`): a short
+timing of the layer's forward and backward pass both ways, at the run's
+batch size, cached per machine and shape in ``~/.cache/tfgan/levers.json``
+(``$TFGAN_CACHE`` overrides the folder). A layer keeps its fast form only
+where it measured faster (``fast_path``); layers never measured follow the
+static rule above.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
+import os
+import platform
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+
+from tfgan.fileio import atomic_write
+
+log = logging.getLogger(__name__)
 
 
 def conv2d_transpose(x, kernel, stride):
@@ -169,7 +187,14 @@ class Conv2DTranspose(layers.Conv2DTranspose):
     Keras' own, so checkpoints of either layer restore into the other.
     """
 
+    # True/False: decided for this machine by `decide_levers`; None: the static rule.
+    fast_path = None
+
     def _fast(self):
+        return self.fast_path is not False and self._eligible()
+
+    def _eligible(self, input_shape=None):
+        """The static rule: whether the fast form applies to this layer (and no GPU is visible)."""
         strides = tuple(self.strides)
         return (
             cpu_only()
@@ -208,7 +233,14 @@ class Conv2D(layers.Conv2D):
     Keras' own, so checkpoints of either layer restore into the other.
     """
 
+    # True/False: decided for this machine by `decide_levers`; None: the static rule.
+    fast_path = None
+
     def _fast(self, input_shape):
+        return self.fast_path is not False and self._eligible(input_shape)
+
+    def _eligible(self, input_shape):
+        """The static rule: whether the fast form applies to this layer (and no GPU is visible)."""
         height, width, channels = input_shape[1:]
         return (
             cpu_only()
@@ -229,3 +261,173 @@ class Conv2D(layers.Conv2D):
             return super().convolution_op(inputs, kernel)
         inputs = tf.convert_to_tensor(inputs)
         return conv2d(inputs, tf.cast(tf.convert_to_tensor(kernel), inputs.dtype))
+
+
+# --- The levers decided on the machine a run runs on. ---
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux ``/proc/cpuinfo``); empty where unreadable."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def isa(flags: set[str] | None = None) -> str:
+    """The widest vector ISA of the CPU, as the benchmarks print it: AMX | AVX-512 | AVX2 | other.
+
+    ``+BF16`` marks AVX-512 BF16 (bfloat16 dot products), where
+    ``--mixed_precision`` with bfloat16 can go beyond the fp32 peak.
+    """
+    flags = cpu_flags() if flags is None else flags
+    if {"amx_bf16", "amx_tile"} & flags:
+        name = "AMX"
+    elif "avx512f" in flags:
+        name = "AVX-512"
+    elif "avx2" in flags:
+        name = "AVX2"
+    else:
+        name = platform.machine() or "other"
+    return name + ("+BF16" if "avx512_bf16" in flags else "")
+
+
+@functools.cache
+def machine_key() -> str:
+    """What a lever decision holds for: CPU model, ISA, core count, TensorFlow version, GPU or not."""
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    device = "cpu" if cpu_only() else "gpu"
+    return f"{model}|{isa()}|{os.cpu_count()}cpus|tf{tf.__version__}|{device}"
+
+
+def cache_path() -> str:
+    """The lever cache file: ``$TFGAN_CACHE/levers.json`` (default folder ``~/.cache/tfgan``)."""
+    folder = os.environ.get("TFGAN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tfgan")
+    return os.path.join(folder, "levers.json")
+
+
+def _load(path: str) -> dict:
+    try:
+        with open(path) as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # a missing or damaged cache is measured again
+
+
+def layer_key(layer, input_shape, batch_size: int) -> str:
+    """The cache key of one layer's decision (with `machine_key`)."""
+    dims = "x".join(str(d) for d in input_shape[1:])
+    return (
+        f"{type(layer).__name__}|in{dims}|b{batch_size}|k{'x'.join(map(str, layer.kernel_size))}|"
+        f"f{layer.filters}|s{layer.strides[0]}|{layer.compute_dtype}"
+    )
+
+
+def _timing_fn(layer, x):
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) ** 2)
+        return tape.gradient(loss, [x, layer.kernel])
+
+    step(x)  # traced now, with the layer's fast_path as it is set
+    return step
+
+
+def time_both_ways(layer, input_shape, batch_size: int, repeats: int = 5) -> tuple[float, float]:
+    """Median seconds of one forward + backward pass of `layer`: ``(fast form, Keras' own)``.
+
+    The two are interleaved, so load on a shared machine slows both alike.
+    """
+    x = tf.random.normal([batch_size, *input_shape[1:]], dtype=layer.compute_dtype)
+    saved = layer.fast_path
+    try:
+        layer.fast_path = True
+        fast = _timing_fn(layer, x)
+        layer.fast_path = False
+        plain = _timing_fn(layer, x)
+    finally:
+        layer.fast_path = saved
+    times = {fast: [], plain: []}
+    for _ in range(repeats):
+        for fn in (fast, plain):
+            start = time.perf_counter()
+            tf.nest.map_structure(lambda t: t.numpy(), fn(x))
+            times[fn].append(time.perf_counter() - start)
+    return float(np.median(times[fast])), float(np.median(times[plain]))
+
+
+def _candidates(model):
+    """`model`'s layers of this module whose fast form applies by the static rule, with their input shapes."""
+    for layer in model._flatten_layers():
+        if not isinstance(layer, (Conv2D, Conv2DTranspose)) or not layer.built:
+            continue
+        shape = tuple(layer.input.shape) if _has_input(layer) else None
+        if shape is None:
+            continue
+        if layer._eligible(shape):
+            yield layer, shape
+
+
+def _has_input(layer) -> bool:
+    try:
+        layer.input  # noqa: B018 - raises for a layer never called symbolically
+        return True
+    except (AttributeError, ValueError):
+        return False
+
+
+def decide_levers(models, batch_size: int, *, path: str | None = None, repeats: int = 5, margin: float = 1.0) -> dict:
+    """Sets each fast-form layer's ``fast_path`` to what wins on this machine; returns the decisions.
+
+    Each layer of `models` (built Keras models) whose fast form applies is
+    timed both ways (`time_both_ways`) unless the cache at `path` (default
+    `cache_path`) already holds its decision for this machine and shape; the
+    fast form is kept only where it is faster than Keras' own by `margin`
+    (1.0: any amount). New decisions are written back atomically.
+
+    Returns:
+      ``{layer name: {"fast": bool, "fast_s": float, "keras_s": float, "cached": bool}}``.
+    """
+    path = path or cache_path()
+    cache = _load(path)
+    machine = cache.setdefault(machine_key(), {})
+    decisions, dirty = {}, False
+    for model in models:
+        for layer, shape in _candidates(model):
+            key = layer_key(layer, shape, batch_size)
+            entry = machine.get(key)
+            cached = isinstance(entry, dict) and {"fast", "fast_s", "keras_s"} <= entry.keys()
+            if not cached:
+                fast_s, keras_s = time_both_ways(layer, shape, batch_size, repeats)
+                entry = {"fast": fast_s * margin < keras_s, "fast_s": fast_s, "keras_s": keras_s}
+                machine[key], dirty = entry, True
+            layer.fast_path = bool(entry["fast"])
+            decisions[layer.name] = {**entry, "cached": cached}
+            log.info(
+                "convolution lever %s (%s): fast form %.2f ms, Keras' %.2f ms -> %s%s",
+                layer.name,
+                key,
+                1e3 * entry["fast_s"],
+                1e3 * entry["keras_s"],
+                "fast" if entry["fast"] else "Keras'",
+                " (cached)" if cached else "",
+            )
+    if dirty:
+        try:
+            atomic_write(path, json.dumps(cache, indent=1, sort_keys=True))
+        except OSError as e:  # a read-only home still trains, measuring again next time
+            log.warning("could not write the lever cache %s: %s", path, e)
+    return decisions

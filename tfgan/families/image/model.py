@@ -15,6 +15,11 @@ from tfgan.families.image.replicas import step_images
 # infinite (their update was not applied).
 NONFINITE_BITS = {1: "d_loss", 2: "D's gradients", 4: "g_loss", 8: "G's gradients"}
 
+# How the players update (`GAN`'s ``update``): "alternating" is Algorithm 1 of
+# the paper; "simultaneous" is its released code (AdversaryCost2) and the
+# TensorFlow DCGAN tutorial: one G(z) per step, both gradients from it.
+UPDATES = ("alternating", "simultaneous")
+
 # Logged every step. d_real/d_fake are mean D(x) and D(G(z)); both are 1/2 at
 # the paper's equilibrium, where value = V(D, G) = -log 4. critic_real/
 # critic_fake are D's raw mean outputs (logits), the scores the wasserstein,
@@ -93,6 +98,12 @@ class GAN(keras.Model):
         then D's outputs and gradients equal two passes' (dropout masks are
         drawn from the same distribution, in one draw instead of two). None
         (default): fused where that was measured faster (`fuses_by_default`).
+      update: ``"alternating"`` (default): Algorithm 1 as above.
+        ``"simultaneous"``: one step draws one z and one real minibatch, runs
+        G(z) once, and takes both players' gradients from that forward pass,
+        applied together (each gradient at the other's old weights), as the
+        paper's released code (pylearn2's ``AdversaryCost2``) and the
+        TensorFlow DCGAN tutorial do; needs ``d_steps=1``.
     """
 
     def __init__(
@@ -106,11 +117,17 @@ class GAN(keras.Model):
         seed=None,
         fuse_discriminator=None,
         num_classes=None,
+        update="alternating",
         **kwargs,
     ):
         super().__init__(**kwargs)
         if d_steps < 1:
             raise ValueError(f"d_steps must be >= 1, got {d_steps}.")
+        if update not in UPDATES:
+            raise ValueError(f"update must be one of {UPDATES}, got {update!r}.")
+        if update == "simultaneous" and d_steps != 1:
+            raise ValueError(f"update='simultaneous' takes one D and one G update per step; got d_steps={d_steps}.")
+        self.update = update
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
@@ -203,14 +220,17 @@ class GAN(keras.Model):
             self.build_optimizers()  # the scales must exist before the first scaled loss
         state = precision.snapshot(self._step_state()) if scalers else None
         overflow = False
+        if self.update == "simultaneous":
+            overflow = self._simultaneous_step(images[0], None if labels is None else labels[0])
         # A Python loop over a fixed k: unrolled once at trace time.
-        for i in range(self.d_steps):
+        for i in range(self.d_steps if self.update == "alternating" else 0):
             if labels is None:  # the unconditional step's signature is unchanged
                 d_overflow = self._d_step(images[i])
             else:
                 d_overflow = self._d_step(images[i], labels[i])
             overflow = ops.logical_or(overflow, d_overflow)
-        overflow = ops.logical_or(overflow, self._g_step(batch_size, skip=overflow))
+        if self.update == "alternating":
+            overflow = ops.logical_or(overflow, self._g_step(batch_size, skip=overflow))
         if scalers:
             precision.end_step(overflow, state, scalers)
         distribute.average_moving_statistics(self.generator, self.discriminator)
@@ -277,6 +297,42 @@ class GAN(keras.Model):
         self.trackers["g_loss"].update_state(loss)
         self.trackers["g_grad_norm"].update_state(grad_norm)
         return overflow
+
+    def _simultaneous_step(self, real, real_labels=None):
+        """Both players' updates from one G(z) (``update="simultaneous"``); returns the overflow flag.
+
+        The TensorFlow DCGAN tutorial's ``train_step``: G's loss reads D's
+        logits of the same fakes D's loss does, both gradients are taken at
+        the step's starting weights, then both are applied (D first, then G;
+        neither update reads the other's new weights). One G forward and one
+        D pass on the fakes serve both players: about 1/1.27 of Algorithm 1's
+        multiply-adds for the DCGAN networks.
+        """
+        n = ops.shape(real)[0]
+        fake_labels = self.sample_labels(n)
+        z = self.sample_latent(n)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self._generate(z, fake_labels, training=True)
+            real_in, fake_in = self._augment(real), self._augment(fake)
+            real_logits, fake_logits = self._discriminate(real_in, fake_in, real_labels, fake_labels)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+            g_loss = self.g_loss_fn(fake_logits)
+            critic = None if real_labels is None else (lambda x: self._critic(x, real_labels, training=True))
+            # D's penalties see the fakes as constants (as in the alternating D step).
+            d_total = d_loss + self._d_penalties(real_in, ops.stop_gradient(fake_in), critic)
+            d_scaled = self.d_optimizer.scale_loss(d_total)
+            g_scaled = self.g_optimizer.scale_loss(g_loss)
+        d_vars, g_vars = self.discriminator.trainable_variables, self.generator.trainable_variables
+        # Both gradients before either update: each is taken at the step's weights.
+        d_grads = d_tape.gradient(d_scaled, d_vars)
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        d_norm, d_overflow = steps.update(self, self.d_optimizer, d_grads, d_vars, d_total, loss_bit=1)
+        g_norm, g_overflow = steps.update(self, self.g_optimizer, g_grads, g_vars, g_loss, loss_bit=4, skip=d_overflow)
+        self._update_ema()
+        self._track_d(d_loss, real_logits, fake_logits, d_norm)
+        self.trackers["g_loss"].update_state(g_loss)
+        self.trackers["g_grad_norm"].update_state(g_norm)
+        return ops.logical_or(d_overflow, g_overflow)
 
     def _track_d(self, loss, real_logits, fake_logits, grad_norm):
         t = self.trackers

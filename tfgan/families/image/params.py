@@ -7,10 +7,12 @@ import math
 
 from tfgan import augment
 from tfgan.errors import ConfigError
+from tfgan.families.image.model import UPDATES
 from tfgan.families.image.networks import MODELS
 from tfgan.losses import LOSSES
 
 OPTIMIZERS = ("adam", "paper_sgd")
+CONV_LEVERS = ("measure", "static", "keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,10 @@ class ImageParams:
       loss: minimax (the paper's eq. 1) | non_saturating | wasserstein |
         hinge | least_squares.
       d_steps: k of Algorithm 1: discriminator steps per generator step.
+      update: alternating (Algorithm 1: D steps, then G on fresh noise) |
+        simultaneous (one G(z) per step, both players' gradients from it,
+        applied together: the paper's released code and the TF tutorial;
+        needs --d_steps=1).
       latent_dim: Size of the noise vector z.
       optimizer: adam | paper_sgd (momentum 0.5->0.7, lr decayed by
         1/1.000004).
@@ -51,6 +57,11 @@ class ImageParams:
         color,translation,cutout; '' = off.
       ema_decay: EMA of G's weights for samples/eval/export (e.g. 0.999);
         0 = off.
+      conv_levers: measure (time each fast-form convolution against Keras'
+        own layer at the run's start, keep the faster; cached per machine and
+        shape in ~/.cache/tfgan/levers.json) | static (the default: the fast
+        forms where the AVX2 measurements chose them; the same numerics on
+        every run, which exact resume needs) | keras (Keras' layers only).
       eval_every: Log a Parzen estimate (eval/parzen_ll) every N steps; 0 =
         off.
       max_image_pixels: folder: datasets: the largest width x height of an
@@ -66,6 +77,7 @@ class ImageParams:
     model: str = "dcgan"
     loss: str = "non_saturating"
     d_steps: int = 1
+    update: str = "alternating"
     latent_dim: int = 100
     optimizer: str = "adam"
     lr: float = 2e-4
@@ -81,6 +93,7 @@ class ImageParams:
     spectral_norm: bool = False
     diffaugment: str = ""
     ema_decay: float = 0.0
+    conv_levers: str = "static"
     eval_every: int = 0
     max_image_pixels: int | None = None
 
@@ -92,6 +105,15 @@ class ImageParams:
             errors.append(f"--loss={self.loss!r} is unknown; choose one of: {', '.join(LOSSES)}")
         if self.optimizer not in OPTIMIZERS:
             errors.append(f"--optimizer={self.optimizer!r} is unknown; choose one of: {', '.join(OPTIMIZERS)}")
+        if self.update not in UPDATES:
+            errors.append(f"--update={self.update!r} is unknown; choose one of: {', '.join(UPDATES)}")
+        elif self.update == "simultaneous" and self.d_steps != 1:
+            errors.append(
+                f"--update=simultaneous makes one D and one G update per step; drop --d_steps={self.d_steps} "
+                "or use --update=alternating"
+            )
+        if self.conv_levers not in CONV_LEVERS:
+            errors.append(f"--conv_levers={self.conv_levers!r} is unknown; choose one of: {', '.join(CONV_LEVERS)}")
         for name in ("d_steps", "latent_dim", "momentum_ramp_epochs"):
             if getattr(self, name) < 1:
                 errors.append(f"--{name} must be a positive integer, got {getattr(self, name)}")

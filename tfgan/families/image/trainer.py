@@ -11,11 +11,13 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import distribute, ema, guards, precision
+from tfgan import convolution, distribute, ema, guards, losses, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import evaluation, export, networks, replicas, summaries
+from tfgan.families.image.conditioning import with_labels
 from tfgan.families.image.model import GAN
 from tfgan.families.image.params import ImageParams
+from tfgan.families.image.watchdog import CollapseWatchdog
 from tfgan.images import write_png
 from tfgan.optimizers import paper_sgd
 from tfgan.run import checkpoints
@@ -154,6 +156,41 @@ def build_networks(params: ImageParams, pixel_mean=None, mixed_precision=False) 
     return nets
 
 
+def choose_levers(nets: networks.Networks, mode: str, batch_size: int) -> dict:
+    """Sets the networks' fast-form convolutions by ``--conv_levers`` (`tfgan.convolution.decide_levers`).
+
+    Returns the decisions of ``measure`` (empty for the other modes).
+    """
+    models = [nets.generator, nets.discriminator]
+    if mode == "measure":
+        return convolution.decide_levers(models, batch_size)
+    if mode == "keras":
+        for model in models:
+            for layer in model._flatten_layers():
+                if isinstance(layer, (convolution.Conv2D, convolution.Conv2DTranspose)):
+                    layer.fast_path = False
+    return {}
+
+
+def collapse_watchdog(gan: GAN, params: ImageParams, fixed_z, fixed_labels, steps_per_epoch: int) -> CollapseWatchdog:
+    """The run's `CollapseWatchdog`: checks 4 times an epoch after the first epoch, patience 5 checks.
+
+    D(G(z)) is watched under the probabilistic losses only (a critic's
+    scores are no probabilities); the diversity of the fixed-z grid always.
+    """
+
+    def sample():
+        return keras.ops.convert_to_numpy(gan.sampling_generator(with_labels(fixed_z, fixed_labels), training=False))
+
+    return CollapseWatchdog(
+        every=max(1, steps_per_epoch // 4),
+        patience=5,
+        d_fake_floor=1e-3 if params.loss in losses.PROBABILISTIC_LOSSES else None,
+        sample_fn=sample,
+        warmup=steps_per_epoch,
+    )
+
+
 def _set_learning_rate(optimizer, value: float) -> None:
     inner = precision.unscaled(optimizer)
     if not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
@@ -211,6 +248,7 @@ def setup(ctx: SetupContext) -> Trainer:
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     nets = build_networks(params, pixel_mean, run.mixed_precision)
     guards.warn_batchnorm_batch(nets.generator, run.batch_size // strategy.num_replicas_in_sync)
+    choose_levers(nets, params.conv_levers, run.batch_size)
     gan = GAN(
         nets.generator,
         nets.discriminator,
@@ -219,6 +257,7 @@ def setup(ctx: SetupContext) -> Trainer:
         d_steps=params.d_steps,
         seed=run.seed,
         num_classes=model_classes(params),
+        update=params.update,
     )
     spe = pipelines.steps_per_epoch(source.info, run.batch_size, params.d_steps)
     d_opt, g_opt = make_optimizers(params, spe)
@@ -282,9 +321,10 @@ def setup(ctx: SetupContext) -> Trainer:
         return summaries.critic_report(logs)  # a critic's scores have no equilibrium value
 
     def callbacks(writer) -> list:
-        if not params.eval_every:
-            return []
-        return [evaluation.parzen_monitor(params, source, nets.output_range, writer)]
+        extra = [collapse_watchdog(gan, params, fixed_z, fixed_labels, spe)]
+        if params.eval_every:
+            extra.append(evaluation.parzen_monitor(params, source, nets.output_range, writer))
+        return extra
 
     return Trainer(
         model=gan,
