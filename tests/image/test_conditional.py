@@ -12,7 +12,7 @@ import tensorflow as tf
 from tests._util import cli_env, run_module, tiny_config
 from tfgan import training
 from tfgan.errors import ConfigError, TfganError
-from tfgan.families.image import conditioning, evaluation, networks, trainer
+from tfgan.families.image import conditioning, evaluation, networks, summaries, trainer
 from tfgan.families.image import export as exporting
 from tfgan.families.image.model import GAN
 from tfgan.run import exports
@@ -138,9 +138,10 @@ def test_conditional_run_resolves_classes_and_draws_one_grid_row_per_class(condi
     config = json.loads(open(conditional_run.config.model_dir + "/config.json").read())
     assert config["conditional"] is True and config["num_classes"] == 10
     png = tf.io.decode_png(open(conditional_run.samples_png, "rb").read()).numpy()
-    # 8x8 cells are enlarged to 32 pixels, with 1 pixel of padding: 10 class rows, 8 columns of fixed z.
+    # 8x8 cells are enlarged to summaries.MIN_CELL (64) pixels, with 1 pixel of padding: 10 class rows, 8 columns.
     cols = trainer.CONDITIONAL_COLUMNS
-    assert png.shape[:2] == (10 * 33 + 1, cols * 33 + 1)
+    cell = summaries.MIN_CELL + 1
+    assert summaries.MIN_CELL == 64 and png.shape[:2] == (10 * cell + 1, cols * cell + 1)
     z, labels = trainer.fixed_inputs(conditional_run.config.seed, conditional_run.config.params, "normal")
     assert labels.tolist() == [c for c in range(10) for _ in range(cols)]
     np.testing.assert_array_equal(z[:cols], z[cols : 2 * cols])  # each row: the same z
