@@ -101,6 +101,26 @@ def test_tonal_distance_skips_bars_where_a_track_is_silent():
     assert metrics.tonal_distance(x)[(0, 1)] == pytest.approx(0.0, abs=1e-12)
 
 
+def test_tonal_distance_per_beat_and_per_bar_differ_as_computed_by_hand():
+    x = roll(tracks=2, steps=8)
+    x[0, 0, 0:4, 0, 0] = True  # beats 1-2: C against C (distance 0)
+    x[0, 0, 0:4, 0, 1] = True
+    x[0, 0, 4:8, 0, 0] = True  # beats 3-4: C against G
+    x[0, 0, 4:8, 7, 1] = True
+    fifth = metrics.tonal_distance(roll_fifth(), lowest_pitch=48)[(0, 1)]
+    assert metrics.tonal_distance(x, per="beat")[(0, 1)] == pytest.approx(fifth / 2)
+    t = metrics.tonal_matrix()
+    bar = np.linalg.norm(t[:, 0] - (t[:, 0] + t[:, 7]) / 2)  # C vs half C, half G
+    assert metrics.tonal_distance(x, per="bar")[(0, 1)] == pytest.approx(bar)
+
+
+def roll_fifth():
+    x = roll(tracks=2)
+    x[0, 0, :, 0, 0] = True
+    x[0, 0, :, 7, 1] = True
+    return x
+
+
 def test_diversity_counts_distinct_samples_and_copies_of_training_phrases():
     rng = np.random.default_rng(0)
     train = rng.random([5, 2, 8, 12, 2]) < 0.1

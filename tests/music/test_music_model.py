@@ -183,3 +183,18 @@ def test_sampling_refuses_a_wrong_condition(tmp_path):
         export.sample_pianorolls(directory, [1])
     with pytest.raises(Exception, match="must have shape"):
         export.sample_pianorolls(directory, [1], np.zeros([1, 2, 8, 12, 2], np.uint8))
+
+
+@pytest.mark.parametrize("condition", [(), ("b",)])
+def test_a_checkpoint_holds_every_weight_of_both_networks(tmp_path, condition):
+    p = tiny(condition_tracks=condition)
+    a, b = compiled(p, seed=1), compiled(p, seed=2)
+    a.d_step(real_batch(p))
+    path = tf.train.Checkpoint(generator=a.generator, discriminator=a.discriminator).save(str(tmp_path / "c"))
+    tf.train.Checkpoint(generator=b.generator, discriminator=b.discriminator).restore(path).assert_consumed()
+    for x, y in zip(
+        a.generator.variables + a.discriminator.variables,
+        b.generator.variables + b.discriminator.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())

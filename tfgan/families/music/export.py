@@ -157,6 +157,8 @@ def metadata(params: MusicParams) -> dict:
         "tempo": params.tempo,
         "velocity": params.velocity,
         "binarize": params.binarize,
+        "data": params.data,
+        "track_match": list(params.track_match) if params.track_match else None,
         "latents": {name: list(shape) for name, shape in networks.latent_shapes(params).items()},
         "signatures": signatures,
     }
@@ -195,6 +197,20 @@ def save_with_metadata(directory: str, generator, params: MusicParams) -> str:
     info = save(directory, generator, params)
     atomic_write(os.path.join(directory, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
     return directory
+
+
+def latest_version(export_base: str) -> str:
+    """The highest integer version under `export_base` (or `export_base` itself if it is a version).
+
+    Raises:
+      TfganError: No version there.
+    """
+    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
+        return export_base
+    versions = [int(d) for d in os.listdir(export_base) if d.isdigit()] if os.path.isdir(export_base) else []
+    if not versions:
+        raise TfganError(f"no exported version under {export_base}; run `python -m tfgan.export` first.")
+    return os.path.join(export_base, str(max(versions)))
 
 
 def load_metadata(export_dir: str) -> dict:

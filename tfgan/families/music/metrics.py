@@ -15,8 +15,9 @@ the phrases' bars:
   a 16th-note position (weight 1) or next to one (weight `tolerance`),
   as MuseGAN's code.
 - TD, `tonal_distance`: for every pair of tracks, the distance of their
-  bars' chroma vectors in Harte et al. 2006's 6-D tonal centroid space,
-  over bars where both play.
+  chroma vectors in Harte et al. 2006's 6-D tonal centroid space, per beat
+  (MuseGAN's latest ``metrics.py``; ``per="bar"`` is its v1 code's), over
+  the beats (bars) where both play.
 
 Pitch classes: ``"true"`` (default) is ``(lowest_pitch + index) % 12``.
 ``"released"`` reproduces MuseGAN's released metric code, which reshapes
@@ -170,9 +171,21 @@ def tonal_matrix(r1: float = 1.0, r2: float = 1.0, r3: float = 0.5) -> np.ndarra
     )
 
 
-def tonal_distance(rolls, lowest_pitch: int = 0, pitch_classes: str = "true") -> dict[tuple[int, int], float]:
-    """TD of every pair of tracks (i < j): mean over bars where both play of ||T c_i - T c_j||, c = normalised chroma."""
-    c = chroma(rolls, lowest_pitch, pitch_classes)  # [N, bars, 12, tracks]
+def tonal_distance(
+    rolls, lowest_pitch: int = 0, pitch_classes: str = "true", per: str = "beat"
+) -> dict[tuple[int, int], float]:
+    """TD of every pair of tracks (i < j): mean of ||T c_i - T c_j|| over the beats (or bars) where both play.
+
+    ``c`` is a track's chroma over the beat (bar), normalised to sum 1; T
+    is `tonal_matrix`. A bar is 4 beats (4/4).
+    """
+    rolls = _check(rolls)
+    if per == "beat":
+        n, bars, steps, pitches, tracks = rolls.shape
+        rolls = rolls.reshape(n, bars * 4, steps // 4, pitches, tracks)
+    elif per != "bar":
+        raise ValueError(f"per={per!r} is unknown; choose beat or bar")
+    c = chroma(rolls, lowest_pitch, pitch_classes)  # [N, beats or bars, 12, tracks]
     totals = c.sum(axis=2, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         normalised = c / totals
@@ -232,6 +245,7 @@ def evaluate_rolls(
     min_note_length: int = 2,
     polyphony_threshold: int = 2,
     drum_tolerance: float = 0.1,
+    td_per: str = "beat",
 ) -> dict:
     """All per-track metrics of `rolls`, keyed ``EB/<track>``, ``UPC/...``, ``QN``, ``PP``, ``DP``, ``TD/<a>-<b>``.
 
@@ -254,7 +268,7 @@ def evaluate_rolls(
         dp = drum_pattern(rolls, drum_tolerance)
         for name in drum_tracks:
             out[f"DP/{name}"] = float(dp[names.index(name)])
-    for (i, j), value in tonal_distance(rolls, lowest_pitch, pitch_classes).items():
+    for (i, j), value in tonal_distance(rolls, lowest_pitch, pitch_classes, td_per).items():
         if names[i] in drum_tracks or names[j] in drum_tracks:
             continue
         out[f"TD/{names[i]}-{names[j]}"] = value

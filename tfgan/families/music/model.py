@@ -34,7 +34,7 @@ class MuseGAN(keras.Model):
     D fixed. The data is ``{"pianoroll": float32 [k, B, bars, steps,
     pitches, tracks]}`` (`pipelines.pianoroll.make_pianoroll_dataset` with
     ``group=k``) in the generator's output range; under several replicas
-    the rolls alone laid out [B, k, ...] (`tfgan.distribute.step_images`).
+    the rolls alone laid out [B, k, ...].
     For a conditional (accompaniment) model the given tracks of each real
     minibatch condition the fakes it is compared with; G's step takes them
     from the last minibatch.
@@ -105,7 +105,8 @@ class MuseGAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def train_step(self, data):
-        rolls = distribute.step_images(data["pianoroll"] if isinstance(data, dict) else data)
+        # Under several replicas the element is the rolls alone, [B, k, ...] (`trainer.distributed`).
+        rolls = data["pianoroll"] if isinstance(data, dict) else ops.swapaxes(data, 0, 1)
         batch_size = ops.shape(rolls)[1]
         self.nonfinite.assign(0)
         scalers = [o for o in (self.d_optimizer, self.g_optimizer) if precision.scales_losses(o)]

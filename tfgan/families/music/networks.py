@@ -62,6 +62,19 @@ def latent_shapes(p: MusicParams) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _expose(owner, name, items) -> None:
+    """Makes each layer of `items` (lists, tuples, dict values) an attribute of `owner`.
+
+    TensorFlow checkpoints do not see layers held in a Keras layer's lists or
+    dicts (only Keras' own weight lists do), so each also gets a name.
+    """
+    flat = []
+    for item in items.values() if isinstance(items, dict) else items:
+        flat.extend(item if isinstance(item, tuple | list) else [item])
+    for i, layer in enumerate(flat):
+        setattr(owner, f"_{name}_{i}", layer)
+
+
 def _time_doublings(steps: int) -> int:
     """How many times the bar generator doubles time: up to 4, from the odd part of `steps` or more."""
     n = 0
@@ -100,6 +113,7 @@ class ConditionEncoder(keras.layers.Layer):
             layers.Conv2D(width * 2 ** (i + 1), (4, 1), strides=(2, 1), padding="same")
             for i in range(_time_doublings(steps))
         ]
+        _expose(self, "time", self.time)
 
     def call(self, bars):
         maps = {}
@@ -133,6 +147,7 @@ class BarGenerator(keras.layers.Layer):
                     layers.BatchNormalization(),
                 )
             )
+        _expose(self, "time", self.time)
         self.octaves = layers.Conv2DTranspose(max(w // 2, 16), (1, octaves), strides=(1, octaves), use_bias=False)
         self.bn_octaves = layers.BatchNormalization()
         # Pitch stride 12: every octave's 12 semitones come from one kernel (MuseGAN's bar generator).
@@ -180,6 +195,8 @@ class Generator(keras.Model):
         else:
             self.bar_generators = [BarGenerator(steps, octaves, 1, name=f"bar_{i}", **kw) for i in range(generated)]
         self.encoder = ConditionEncoder(steps, octaves, name="condition_encoder") if p.condition_tracks else None
+        _expose(self, "temporal", self.temporal)
+        _expose(self, "bar", self.bar_generators)
 
     def _bar_latents(self, inputs, training):
         """Per-bar latent vectors: (shared [N, bars, ds] or None, [per track [N, bars, dp]] or None)."""
@@ -265,6 +282,8 @@ class Discriminator(keras.Model):
         self.onset = [_conv(w, (1, r, 1), (1, r, 1)), _conv(2 * w, (1, 4, 1))]
         self.merge = _conv(16 * w, (bars, 1, 1))
         self.score = layers.Dense(1)
+        for name in ("pitch_time", "time_pitch", "track_merge", "shared", "chroma", "onset"):
+            _expose(self, name, getattr(self, name))
 
     def call(self, x, training=False):
         bars, steps, pitches, tracks = self.p.shape
