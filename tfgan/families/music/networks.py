@@ -39,6 +39,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from tfgan import precision
 from tfgan.families.music.params import MusicParams
 
 OUTPUT = "pianoroll"
@@ -164,6 +165,7 @@ class BarGenerator(keras.layers.Layer):
             h = ops.relu(bn(tconv(with_condition(h, int(h.shape[1]))), training=training))
         h = ops.relu(self.bn_octaves(self.octaves(with_condition(h, int(h.shape[1]))), training=training))
         h = self.semitones(with_condition(h, "octaves"))
+        h = ops.cast(h, "float32")  # the output stays float32 under mixed precision
         return ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
 
 
@@ -310,7 +312,26 @@ class Discriminator(keras.Model):
         change = ops.reshape(ops.sum(change, axis=2), (-1, bars, steps, 1, 2 * tracks))
         on = act(self.onset[1](act(self.onset[0](change))))  # [N, bars, 1, 1, 2w]
         h = act(self.merge(ops.concatenate([h, c, on], axis=-1)))  # [N, 1, 1, 1, 16w]
-        return self.score(ops.reshape(h, (-1, int(h.shape[-1]))))
+        return self.score(ops.cast(ops.reshape(h, (-1, int(h.shape[-1]))), "float32"))
+
+
+def use_mixed_precision(model: keras.Model) -> keras.Model:
+    """float16 compute in every sublayer but the float32 ends (each bar's last convolution, the critic's score).
+
+    (`tfgan.precision.use_mixed_precision` keeps a sequential model's tail;
+    these models have one end per bar generator.) Variables stay float32,
+    so checkpoints are the same with and without.
+    """
+    ends = set()
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, BarGenerator):
+            ends.add(id(layer.semitones))
+    if isinstance(model, Discriminator):
+        ends.add(id(model.score))
+    for layer in model._flatten_layers(include_self=False):
+        if id(layer) not in ends and not isinstance(layer, BarGenerator | TemporalGenerator | ConditionEncoder):
+            layer.dtype_policy = precision.POLICY
+    return model
 
 
 def build_generator(p: MusicParams) -> Generator:

@@ -32,7 +32,7 @@ def open_data(params: MusicParams) -> pianoroll.PianorollSource:
 
 def build_generator(params: MusicParams, mixed_precision: bool = False):
     g = networks.build_generator(params)
-    return precision.use_mixed_precision(g) if mixed_precision else g
+    return networks.use_mixed_precision(g) if mixed_precision else g
 
 
 def fixed_inputs(seed: int, params: MusicParams, source=None) -> dict:
@@ -96,7 +96,7 @@ def setup(ctx: SetupContext) -> Trainer:
     generator = build_generator(params, run.mixed_precision)
     discriminator = networks.build_discriminator(params)
     if run.mixed_precision:
-        precision.use_mixed_precision(discriminator)
+        networks.use_mixed_precision(discriminator)
     model = MuseGAN(params, seed=run.seed, generator=generator, discriminator=discriminator)
     d_opt, g_opt = make_optimizers(params)
     if run.mixed_precision:
