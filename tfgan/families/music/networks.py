@@ -259,60 +259,65 @@ class Generator(keras.Model):
         return ops.concatenate([by_index[i] for i in range(tracks)], axis=-1)
 
 
-def _conv(filters, kernel, strides=(1, 1, 1), name=None):
-    return layers.Conv3D(filters, kernel, strides=strides, padding="valid", name=name)
+def _conv(filters, kernel, strides=(1, 1)):
+    return layers.Conv2D(filters, kernel, strides=strides, padding="valid")
 
 
 class Discriminator(keras.Model):
-    """MuseGAN's critic: piano-rolls [N, bars, steps, pitches, tracks] -> scores [N, 1]."""
+    """MuseGAN's critic: piano-rolls [N, bars, steps, pitches, tracks] -> scores [N, 1].
+
+    Every convolution's kernel spans one bar (MuseGAN's 3-D kernels are 1
+    along bars until the last layer), so bars are folded into the batch and
+    the convolutions are 2-D over [steps, pitches] (about twice as fast on a
+    CPU as the same 3-D ones); the last layer, a kernel over all bars, is a
+    dense layer over the bars' features.
+    """
 
     def __init__(self, p: MusicParams, **kwargs):
         super().__init__(**kwargs)
         self.p = p
         bars, steps, pitches, tracks = p.shape
         r, o, w = steps // 4, pitches // 12, p.d_width
-        self.pitch_time = [
-            (_conv(w, (1, 1, 12), (1, 1, 12)), _conv(2 * w, (1, r, 1), (1, r, 1))) for _ in range(tracks)
-        ]
-        self.time_pitch = [
-            (_conv(w, (1, r, 1), (1, r, 1)), _conv(2 * w, (1, 1, 12), (1, 1, 12))) for _ in range(tracks)
-        ]
-        self.track_merge = [_conv(4 * w, (1, 1, 1)) for _ in range(tracks)]
-        # Beats: 4 per bar, octaves o: reduced to one cell per bar.
-        self.shared = [_conv(8 * w, (1, 2, 1), (1, 2, 1)), _conv(8 * w, (1, 2, o))]
-        self.chroma = [_conv(2 * w, (1, 1, 12)), _conv(4 * w, (1, 4, 1))]
-        self.onset = [_conv(w, (1, r, 1), (1, r, 1)), _conv(2 * w, (1, 4, 1))]
-        self.merge = _conv(16 * w, (bars, 1, 1))
+        self.pitch_time = [(_conv(w, (1, 12), (1, 12)), _conv(2 * w, (r, 1), (r, 1))) for _ in range(tracks)]
+        self.time_pitch = [(_conv(w, (r, 1), (r, 1)), _conv(2 * w, (1, 12), (1, 12))) for _ in range(tracks)]
+        self.track_merge = [_conv(4 * w, (1, 1)) for _ in range(tracks)]
+        # Beats (4 per bar) and octaves (o): reduced to one cell per bar.
+        self.shared = [_conv(8 * w, (2, 1), (2, 1)), _conv(8 * w, (2, o))]
+        self.chroma = [_conv(2 * w, (1, 12)), _conv(4 * w, (4, 1))]
+        self.onset = [_conv(w, (r, 1), (r, 1)), _conv(2 * w, (4, 1))]
+        self.merge = layers.Dense(16 * w)
         self.score = layers.Dense(1)
         for name in ("pitch_time", "time_pitch", "track_merge", "shared", "chroma", "onset"):
             _expose(self, name, getattr(self, name))
 
     def call(self, x, training=False):
         bars, steps, pitches, tracks = self.p.shape
-        x = ops.cast(x, "float32")
+        x = ops.cast(x, self.compute_dtype)
         act = lambda h: ops.leaky_relu(h, 0.2)  # noqa: E731
+        folded = ops.reshape(x, (-1, steps, pitches, tracks))  # [N bars, steps, pitches, tracks]
         streams = []
         for t in range(tracks):
-            xt = x[..., t : t + 1]
+            xt = folded[..., t : t + 1]
             a = act(self.pitch_time[t][1](act(self.pitch_time[t][0](xt))))
             b = act(self.time_pitch[t][1](act(self.time_pitch[t][0](xt))))
             streams.append(act(self.track_merge[t](ops.concatenate([a, b], axis=-1))))
-        h = ops.concatenate(streams, axis=-1)  # [N, bars, 4, octaves, 4w tracks]
+        h = ops.concatenate(streams, axis=-1)  # [N bars, 4 beats, octaves, 4w tracks]
         for conv in self.shared:
-            h = act(conv(h))  # -> [N, bars, 1, 1, 8w]
+            h = act(conv(h))  # -> [N bars, 1, 1, 8w]
         # Chroma: each beat's count of each pitch class (index mod 12; the rotation by lowest_pitch
         # does not matter to a full-width kernel).
-        chroma = ops.reshape(x, (-1, bars, 4, steps // 4, pitches // 12, 12, tracks))
-        chroma = ops.sum(chroma, axis=(3, 4))  # [N, bars, beats, 12, tracks]
-        c = act(self.chroma[1](act(self.chroma[0](chroma))))  # [N, bars, 1, 1, 4w]
-        # Onsets and offsets: rises and falls of each cell from the previous step, summed over pitch.
+        chroma = ops.reshape(folded, (-1, 4, steps // 4, pitches // 12, 12, tracks))
+        c = act(self.chroma[1](act(self.chroma[0](ops.sum(chroma, axis=(2, 3))))))  # [N bars, 1, 1, 4w]
+        # Onsets and offsets: rises and falls of each cell from the previous step (across bar lines),
+        # summed over pitch.
         flat = ops.reshape(x, (-1, bars * steps, pitches, tracks))
         previous = ops.pad(flat[:, :-1], ((0, 0), (1, 0), (0, 0), (0, 0)))
         change = ops.concatenate([ops.relu(flat - previous), ops.relu(previous - flat)], axis=-1)
-        change = ops.reshape(ops.sum(change, axis=2), (-1, bars, steps, 1, 2 * tracks))
-        on = act(self.onset[1](act(self.onset[0](change))))  # [N, bars, 1, 1, 2w]
-        h = act(self.merge(ops.concatenate([h, c, on], axis=-1)))  # [N, 1, 1, 1, 16w]
-        return self.score(ops.cast(ops.reshape(h, (-1, int(h.shape[-1]))), "float32"))
+        change = ops.reshape(ops.sum(change, axis=2), (-1, steps, 1, 2 * tracks))
+        on = act(self.onset[1](act(self.onset[0](change))))  # [N bars, 1, 1, 2w]
+        h = ops.concatenate([h, c, on], axis=-1)
+        h = act(self.merge(ops.reshape(h, (-1, bars * int(h.shape[-1])))))  # all bars -> [N, 16w]
+        return self.score(ops.cast(h, "float32"))
 
 
 def use_mixed_precision(model: keras.Model) -> keras.Model:
