@@ -178,3 +178,44 @@ def test_transposition_stays_in_range_and_the_stream_resumes_exactly():
     np.testing.assert_array_equal(pr.transpose(x, tf.constant([0, 0])).numpy(), rolls[:2])
     with pytest.raises(PipelineError, match="larger than"):
         pr.make_pianoroll_dataset(source, 9, seed=0)
+
+
+def _score(path, time_signature="4/4", pickup=True):
+    from music21 import meter, note, stream
+
+    score = stream.Score()
+    for name, pitch in (("Melody", "C5"), ("Bass", "C3")):
+        part = stream.Part()
+        part.partName = name
+        bar0 = stream.Measure(number=0 if pickup else 1)
+        bar0.append(meter.TimeSignature(time_signature))
+        if pickup:
+            bar0.append(note.Note(pitch, quarterLength=1.0))  # an upbeat
+            bar0.paddingLeft = 3.0
+        part.append(bar0)
+        for number in range(1, 3):
+            bar = stream.Measure(number=number)
+            for _ in range(4):
+                bar.append(note.Note(pitch, quarterLength=1.0))  # repeated notes
+            part.append(bar)
+        score.insert(0, part)
+    score.write("musicxml", fp=str(path))
+
+
+def test_musicxml_parts_by_name_with_a_pickup_bar_aligned_to_the_bar_line(tmp_path):
+    _score(tmp_path / "a.musicxml")
+    _score(tmp_path / "waltz.musicxml", "3/4", pickup=False)
+    grid = pr.RollGrid(
+        bars=2, steps_per_bar=16, lowest_pitch=48, num_pitches=36, track_names=("melody", "bass"), hop_bars=1
+    )
+    source = pr.open_pianoroll_source(f"midi:{tmp_path}", grid)
+    assert source.info.counts["skipped_time_signature"] == 1 and source.info.counts["songs"] == 1
+    melody = source.rolls[0, :, :, 72 - 48, 0].reshape(-1)  # C5 in the first window (bars 0-1)
+    # The upbeat is the last beat of bar 0; bar 1 holds four repeated quarter notes, each one step short.
+    expected = np.zeros(32, bool)
+    expected[12:15] = True
+    for beat in range(4):
+        expected[16 + 4 * beat : 16 + 4 * beat + 3] = True
+    np.testing.assert_array_equal(melody, expected)
+    bass = source.rolls[..., 1].any(axis=(0, 1, 2))
+    np.testing.assert_array_equal(np.flatnonzero(bass), [0])  # the bass part on C3 alone

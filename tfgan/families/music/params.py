@@ -226,3 +226,21 @@ def problems(p: MusicParams) -> list[str]:
     if p.track_match is not None and len(p.track_match) != len(p.track_names):
         errors.append(f"--track_match needs one spec per track ({len(p.track_names)}), got {len(p.track_match)}")
     return errors
+
+
+# Fields a checkpoint's variables depend on: a resume with other values is refused.
+SHAPE_FIELDS = (
+    "bars",
+    "steps_per_bar",
+    "num_pitches",
+    "track_names",
+    "model",
+    "temporal",
+    "shared_latent",
+    "shared_temporal_latent",
+    "private_latent",
+    "private_temporal_latent",
+    "g_width",
+    "d_width",
+    "condition_tracks",
+)
