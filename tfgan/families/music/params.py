@@ -18,6 +18,9 @@ CHOIR = 52
 class MusicParams:
     """What a MuseGAN run learns from and how (Dong et al. 2018, "MuseGAN").
 
+    List fields (track names, programs, ...) take a comma-separated string
+    (a flag) or a tuple; they are tuples after construction.
+
     Piano-rolls are ``[bars, steps_per_bar, num_pitches, tracks]``: bars of
     one phrase, steps of a 4/4 bar, MIDI pitches from `lowest_pitch`, and
     the tracks of `track_names` (see `pipelines.pianoroll`).
@@ -85,10 +88,10 @@ class MusicParams:
     steps_per_bar: int = 16
     lowest_pitch: int = 36
     num_pitches: int = 48
-    track_names: tuple[str, ...] = CHORALE_TRACKS
-    programs: tuple[int, ...] = (CHOIR, CHOIR, CHOIR, CHOIR)
-    drum_tracks: tuple[str, ...] = ()
-    track_match: tuple[str, ...] | None = None
+    track_names: str | tuple[str, ...] = CHORALE_TRACKS
+    programs: str | tuple[int, ...] = (CHOIR, CHOIR, CHOIR, CHOIR)
+    drum_tracks: str | tuple[str, ...] = ()
+    track_match: str | tuple[str, ...] | None = None
     hop_bars: int = 1
     drop_silent_bars: bool = True
     out_of_range: str = "drop"
@@ -101,7 +104,7 @@ class MusicParams:
     private_temporal_latent: int = 32
     g_width: int = 256
     d_width: int = 16
-    condition_tracks: tuple[str, ...] = ()
+    condition_tracks: str | tuple[str, ...] = ()
     d_steps: int = 5
     gp_weight: float = 10.0
     learning_rate: float = 1e-3
