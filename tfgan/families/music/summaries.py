@@ -16,7 +16,7 @@ from tfgan.families.music.params import MusicParams
 
 # Colour-blind-friendly track colours (Okabe & Ito 2008), cycled for more tracks.
 TRACK_COLOURS = np.array(
-    [(230, 159, 0), (86, 180, 233), (0, 158, 115), (213, 94, 0), (204, 121, 167), (0, 114, 178), (240, 228, 66)],
+    [(230, 159, 0), (86, 180, 233), (0, 158, 115), (204, 121, 167), (240, 228, 66), (0, 114, 178), (213, 94, 0)],
     np.float32,
 )
 _BAR_LINE = np.array([90, 90, 90], np.float32)
