@@ -35,8 +35,9 @@ flags.DEFINE_float(
 
 def main(argv):
     del argv
-    import tfgan
-    from tfgan import evaluation, training
+    from tfgan import config as config_lib
+    from tfgan import training
+    from tfgan.families.image import evaluation
 
     overrides = dict(data_dir=FLAGS.data_dir, epochs=FLAGS.epochs)
     if FLAGS.seed is not None:
@@ -45,7 +46,7 @@ def main(argv):
         overrides["ema_decay"] = FLAGS.ema_decay
     if FLAGS.model_dir:
         overrides["model_dir"] = FLAGS.model_dir
-    config = tfgan.resolve(FLAGS.preset, **overrides)
+    config = config_lib.resolve(FLAGS.preset, **overrides)
     start = time.time()
     result = training.train(config, verbose=2)
     train_seconds = time.time() - start

@@ -1,8 +1,10 @@
 """tf.data input pipelines for tfgan.
 
 Pipelines know nothing about models. A *source* (`open_source`) yields
-uint8 examples; `make_train_dataset` makes the infinite, shuffled, batched
-float stream a training step consumes. Sources:
+examples, dicts of named features, and states their contract
+(``source.features()``: shape, dtype and value range of each, see
+`Feature`); `make_train_dataset` makes the infinite, shuffled, batched float
+stream a training step consumes. Image sources:
 
 - ``digits``: scikit-learn's bundled UCI digits (8x8, embedded, offline).
 - ``tfds:<name>[/config]``: a TFDS dataset prepared in ``data_dir``.
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 from pipelines.arrays import ArraySource, load_npz
 from pipelines.base import (
+    Feature,
     ImageSource,
     PipelineError,
     SourceInfo,
+    check_element,
     make_train_dataset,
     mean_image,
     steps_per_epoch,
@@ -73,11 +77,13 @@ def open_source(
 
 __all__ = [
     "ArraySource",
+    "Feature",
     "FolderSource",
     "ImageSource",
     "PipelineError",
     "SourceInfo",
     "TfdsSource",
+    "check_element",
     "load_digits",
     "load_npz",
     "make_train_dataset",

@@ -13,6 +13,8 @@ import math
 
 import tensorflow as tf
 
+from tfgan.errors import TfganError
+
 # Sources below this many bytes of uint8 pixels are cached in memory; larger
 # ones are decoded again every epoch rather than risk an out-of-memory kill.
 _CACHE_LIMIT_BYTES = 4 * 1024**3
@@ -20,8 +22,41 @@ _CACHE_LIMIT_BYTES = 4 * 1024**3
 _MAX_SHUFFLE_BUFFER = 100_000
 
 
-class PipelineError(ValueError):
+class PipelineError(TfganError, ValueError):
     """A problem with the input data that the user can fix (named in the text)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Feature:
+    """One named feature of a source's examples: the contract a consumer may rely on.
+
+    Attributes:
+      shape: The shape of one example's value (``()`` for a scalar).
+      dtype: Its dtype name, e.g. ``"uint8"``.
+      value_range: ``(low, high)``, inclusive, of its values.
+      meaning: What the axes and values mean, in words.
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    value_range: tuple[float, float]
+    meaning: str
+
+
+def check_element(features: dict[str, Feature], element: dict) -> None:
+    """Raises `PipelineError` unless one (NumPy) example `element` keeps the `features` contract."""
+    if set(element) != set(features):
+        raise PipelineError(f"example has features {sorted(element)}, the contract says {sorted(features)}")
+    for name, feature in features.items():
+        value = element[name]
+        if tuple(value.shape) != tuple(feature.shape) or str(value.dtype) != feature.dtype:
+            raise PipelineError(
+                f"feature {name!r} is {value.dtype} {list(value.shape)}, the contract says "
+                f"{feature.dtype} {list(feature.shape)}"
+            )
+        low, high = feature.value_range
+        if value.size and (value.min() < low or value.max() > high):
+            raise PipelineError(f"feature {name!r} holds values outside [{low}, {high}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +81,14 @@ class ImageSource:
     """A finite, deterministically ordered collection of labelled images."""
 
     info: SourceInfo
+
+    def features(self) -> dict[str, Feature]:
+        """The contract of every example `examples` yields (see `Feature`)."""
+        classes = self.info.num_classes or 1
+        return {
+            "image": Feature(self.info.image_shape, "uint8", (0, 255), "[H, W, C] pixels, 0 black to 255 white"),
+            "label": Feature((), "int32", (0, classes - 1), "class index; 0 for data without classes"),
+        }
 
     def examples(self) -> tf.data.Dataset:
         """Returns the examples in a fixed order.

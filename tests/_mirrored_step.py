@@ -31,8 +31,10 @@ tf.config.set_logical_device_configuration(
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tfgan import distribute, networks, precision  # noqa: E402
-from tfgan.gan import GAN  # noqa: E402
+from tfgan import precision  # noqa: E402
+from tfgan.families.image import networks  # noqa: E402
+from tfgan.families.image.model import GAN  # noqa: E402
+from tfgan.families.image.replicas import distributed, prepare_gan  # noqa: E402
 
 LATENT, BATCH, STEPS = 4, 8, 2
 # name: (model, image shape, k, sync_batchnorm, mixed_precision)
@@ -83,8 +85,8 @@ def train(strategy, case, init):
         # summed instead of averaged over replicas would show (Adam would hide it).
         gan.compile(*optimizers)
         gan.build_optimizers()
-        distribute.prepare_gan(gan, strategy, sync_batchnorm=sync)
-    history = gan.fit(distribute.prepare_dataset(data(shape, k), strategy), epochs=1, verbose=0, shuffle=False)
+        prepare_gan(gan, strategy, sync_batchnorm=sync)
+    history = gan.fit(distributed(data(shape, k), strategy), epochs=1, verbose=0, shuffle=False)
     metrics = {name: float(np.ravel(v[-1])[0]) for name, v in history.history.items()}
     weights = nets.generator.get_weights() + nets.discriminator.get_weights()
     # How far the replicas' copies of any G/D variable (BatchNorm statistics included) are apart.
@@ -102,7 +104,7 @@ def dropout_masks(out, strategy):
         nets = networks.build("dcgan", LATENT, (8, 8, 1))
         gan = GAN(nets.generator, nets.discriminator, latent_dim=LATENT, noise=nets.noise, seed=3)
         gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1))
-        distribute.prepare_gan(gan, strategy)
+        prepare_gan(gan, strategy)
     layer = next(x for x in nets.discriminator._flatten_layers() if isinstance(x, keras.layers.Dropout))
 
     @tf.function

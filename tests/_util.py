@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from tfgan import config as config_lib
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Small and fast: 8x8 digits, 4 steps. Tests add --model_dir and what they check.
@@ -42,9 +44,7 @@ def run_module(module: str, *args: str, timeout: int = 600, env: dict | None = N
 
 
 def tiny_config(model_dir, **overrides):
-    """A TrainConfig of the tiny run in `model_dir`."""
-    import tfgan
-
+    """The `tfgan.config.Config` of the tiny run in `model_dir`."""
     values = dict(
         dataset="digits",
         model="dcgan",
@@ -56,4 +56,4 @@ def tiny_config(model_dir, **overrides):
         model_dir=str(model_dir),
     )
     values.update(overrides)
-    return tfgan.resolve("default", **values)
+    return config_lib.resolve("default", **values)

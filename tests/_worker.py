@@ -20,22 +20,22 @@ import numpy as np  # noqa: E402
 from tfgan import train, training  # noqa: E402
 
 runs = []
-_build_run = training.build_run
+_build = training.build
 
 
-def _recording_build_run(*args, **kwargs):
-    run = _build_run(*args, **kwargs)
-    runs.append(run)
-    return run
+def _recording_build(*args, **kwargs):
+    built = _build(*args, **kwargs)
+    runs.append(built[1])  # the family's Trainer
+    return built
 
 
-training.build_run = _recording_build_run
+training.build = _recording_build
 sys.argv = ["tfgan.train", *sys.argv[1:]]
 try:
     train.run()
 finally:
     if runs:
-        gan = runs[-1].gan
+        gan = runs[-1].model
         weights = gan.generator.get_weights() + gan.discriminator.get_weights()
         arrays = {f"w{i}": w for i, w in enumerate(weights)}
         np.savez(os.environ["TFGAN_TEST_WEIGHTS"], step=int(gan.step.numpy()), **arrays)

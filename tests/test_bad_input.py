@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from _util import TINY_FLAGS, run_module, tiny_config
+
+from tests._util import TINY_FLAGS, run_module, tiny_config
 
 
 def tiny(*extra):

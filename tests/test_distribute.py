@@ -18,8 +18,8 @@ import types
 
 import numpy as np
 import pytest
-from _util import ROOT, TINY_FLAGS, cli_env, run_module
 
+from tests._util import ROOT, TINY_FLAGS, cli_env, run_module
 from tfgan import config as config_lib
 from tfgan import distribute
 from tfgan.errors import ConfigError
@@ -225,8 +225,8 @@ def test_strategy_flags_are_validated():
     with pytest.raises(ConfigError, match="--tpu=grpc://10.0.0.2:8470 needs --strategy=tpu"):
         config_lib.resolve("default", tpu="grpc://10.0.0.2:8470")
     config = config_lib.resolve("default", strategy="tpu", tpu="my-tpu", sync_batchnorm=True)
-    assert config_lib.TrainConfig.from_json(config.to_json()) == config
-    assert "strategy" not in config_lib.SHAPE_FIELDS  # a run may resume under another strategy
+    assert config_lib.from_json(config.to_json()) == config
+    assert "strategy" not in config_lib.RUN_SHAPE_FIELDS  # a run may resume under another strategy
 
 
 def test_global_batch_must_split_evenly_over_replicas():

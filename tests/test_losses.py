@@ -93,9 +93,9 @@ def test_least_squares_losses_by_hand():
     assert float(losses.least_squares_generator_loss(CRITIC_FAKE)) == pytest.approx(4.25, rel=1e-6)
 
 
-@pytest.mark.parametrize("family", losses.LOSS_FAMILIES)
-def test_every_family_is_looked_up_by_name(family):
-    d_fn, g_fn = losses.get_loss(family)
-    assert d_fn is getattr(losses, f"{family}_discriminator_loss")
-    assert g_fn is getattr(losses, f"{family}_generator_loss")
+@pytest.mark.parametrize("name", losses.LOSSES)
+def test_every_loss_is_looked_up_by_name(name):
+    d_fn, g_fn = losses.get_loss(name)
+    assert d_fn is getattr(losses, f"{name}_discriminator_loss")
+    assert g_fn is getattr(losses, f"{name}_generator_loss")
     assert np.isfinite(float(d_fn(CRITIC_REAL, CRITIC_FAKE))) and np.isfinite(float(g_fn(CRITIC_FAKE)))

@@ -21,6 +21,29 @@ def test_digits_contract():
     assert pipelines.open_source("digits", split="test").info.num_examples == 297
 
 
+def test_every_example_keeps_its_sources_stated_contract(tmp_path):
+    np.savez(tmp_path / "x.npz", x=np.arange(5 * 4 * 4, dtype=np.uint8).reshape(5, 4, 4), y=np.arange(5) % 2)
+    for source in (
+        pipelines.open_source("digits", image_size=12, channels=3),
+        pipelines.open_source(f"npz:{tmp_path / 'x.npz'}"),
+    ):
+        features = source.features()
+        assert features["image"].shape == source.info.image_shape and features["image"].dtype == "uint8"
+        assert features["label"].value_range == (0, source.info.num_classes - 1)
+        for e in source.examples().as_numpy_iterator():
+            pipelines.check_element(features, e)
+
+
+def test_a_broken_contract_is_named():
+    feature = {"image": pipelines.Feature((2, 2, 1), "uint8", (0, 255), "pixels")}
+    pipelines.check_element(feature, {"image": np.zeros((2, 2, 1), np.uint8)})
+    with pytest.raises(PipelineError, match=r"feature 'image' is float32 \[2, 2, 1\], the contract says uint8"):
+        pipelines.check_element(feature, {"image": np.zeros((2, 2, 1), np.float32)})
+    label = {"label": pipelines.Feature((), "int32", (0, 9), "class")}
+    with pytest.raises(PipelineError, match=r"outside \[0, 9\]"):
+        pipelines.check_element(label, {"label": np.int32(-1)})
+
+
 def test_train_dataset_contract_and_range():
     source = pipelines.open_source("digits", image_size=16, channels=3)
     ds = pipelines.make_train_dataset(source, 32, seed=0, value_range=(0.0, 1.0), group=2)
@@ -134,6 +157,9 @@ def test_folder_formats_recursion_labels_and_conversion(tmp_path):
     assert all(e["image"].shape == (8, 8, 3) and e["image"].dtype == np.uint8 for e in examples)
     grey = pipelines.open_source(f"folder:{tmp_path}", image_size=8, channels=1)
     assert first(grey.examples())["image"].shape == (8, 8, 1)
+    for s in (source, grey):
+        for e in s.examples().as_numpy_iterator():
+            pipelines.check_element(s.features(), e)
 
 
 def test_folder_flat_grey_keeps_native_size(tmp_path):
@@ -209,6 +235,8 @@ def test_tfds_offline(tiny_tfds):
     assert test.info.num_examples == 4 and first(test.examples())["image"].shape == (8, 8, 3)
     el = first(pipelines.make_train_dataset(source, 4, seed=0))
     assert el["image"].shape == (1, 4, 10, 10, 1)
+    for e in test.examples().as_numpy_iterator():
+        pipelines.check_element(test.features(), e)
 
 
 def test_tfds_not_prepared_says_how_to_prepare(tmp_path):

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from _util import TINY_FLAGS, run_module, tiny_config
 
+from tests._util import TINY_FLAGS, run_module, tiny_config
 from tfgan import training
 from tfgan.errors import ConfigError
 

@@ -1,17 +1,12 @@
-"""tfgan: Goodfellow et al. 2014's GAN, and its successors, as Keras 3 models on TensorFlow."""
+"""tfgan: Goodfellow et al. 2014's GAN, and its successors, as Keras 3 models on TensorFlow.
 
-import os
+The package is organised by model family (``tfgan/families/<name>/``) over
+a family-agnostic run machinery (``tfgan/run/``) and shared pieces
+(losses, regularizers, EMA, precision, distribute); see the README's
+Development section and ``docs/adding_a_family.md``. Import what you use
+from its module, e.g. ``from tfgan.config import resolve`` and
+``from tfgan.families.image.model import GAN``: this file imports nothing,
+so that `pipelines` can share `tfgan.errors` without an import cycle.
+"""
 
-# TensorFlow's C++ start-up chatter (oneDNN notes, "failed call to cuInit" on
-# machines without a GPU) hides the progress bar; errors still raise Python
-# exceptions. Set the variable yourself to see it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from tfgan import losses, networks  # noqa: E402
-from tfgan.config import PRESETS, TrainConfig, resolve  # noqa: E402
-from tfgan.errors import ConfigError, TfganError  # noqa: E402
-from tfgan.gan import GAN  # noqa: E402
-
-__version__ = "0.1.0"
-
-__all__ = ["GAN", "PRESETS", "ConfigError", "TfganError", "TrainConfig", "losses", "networks", "resolve"]
+__version__ = "0.2.0"

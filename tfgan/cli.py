@@ -1,13 +1,20 @@
-"""What every tfgan command-line tool shares: logging and error reporting."""
+"""What every tfgan command-line tool shares: logging, error reporting, and the flags of dataclasses."""
 
 from __future__ import annotations
 
 import logging
+import os
 
-from absl import app, flags
-from absl import logging as absl_logging
+# TensorFlow's C++ start-up chatter (oneDNN notes, "failed call to cuInit" on
+# machines without a GPU) hides the progress bar; errors still raise Python
+# exceptions. Set the variable yourself to see it. Here, not in the library:
+# a program that imports tfgan keeps its own logging settings.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tfgan.errors import run_cli
+from absl import app, flags  # noqa: E402
+from absl import logging as absl_logging  # noqa: E402
+
+from tfgan.errors import ConfigError, run_cli  # noqa: E402
 
 
 def start(main) -> None:
@@ -25,3 +32,9 @@ def start(main) -> None:
         run_cli(main, argv)
 
     app.run(wrapped)
+
+
+def no_arguments(argv) -> None:
+    """Refuses positional arguments (a typo such as ``--steps 5`` leaves ``5`` behind)."""
+    if len(argv) > 1:
+        raise ConfigError(f"unexpected arguments {argv[1:]}; flags take the form --name=value.")

@@ -10,8 +10,8 @@ batch:
 - Gradients are of the loss averaged over the *global* batch: each replica
   takes the gradient of its local mean and `all_mean` averages them (equal
   local batches), once per update. Keras 3's TensorFlow optimizer would sum
-  gradients across replicas a second time inside ``apply``; `prepare_gan`
-  turns that off for tfgan's two optimisers, so the NaN check, the logged
+  gradients across replicas a second time inside ``apply``; `prepare`
+  turns that off for a family's optimisers, so the NaN check, the logged
   gradient norm and the update all see the one global gradient.
 - The noise of a global batch is drawn once (every replica makes the same
   draw from the same seed state) and each replica keeps its own slice, so
@@ -117,78 +117,48 @@ def check_batch(batch_size: int, strategy: tf.distribute.Strategy) -> int:
     return batch_size // n
 
 
-def prepare_dataset(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) -> tf.data.Dataset:
-    """The training stream laid out for `strategy` (identity for the default one).
-
-    `tf.distribute` splits an element's first axis over the replicas, but
-    `pipelines.make_train_dataset` puts the k minibatches of a step first
-    (``{"image": [k, B, ...], "label": [k, B]}``). With more than one
-    replica the element becomes the images alone, ``[B, k, ...]``
-    (`step_images` turns it back), so each replica gets ``B / replicas``
-    images of each of the k minibatches. (The labels are dropped: the GAN
-    does not use them, and Keras' multi-worker `fit` cannot reduce a dict
-    element when it probes the data.) Workers shard by data, not files:
-    every worker builds the same seeded stream and keeps its replicas'
-    slices of each global batch.
-    """
-    if not is_distributed(strategy):
-        return dataset
-    dataset = dataset.map(lambda d: _swap01(d["image"]), num_parallel_calls=tf.data.AUTOTUNE)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
-
-
-def _swap01(x):
-    return tf.experimental.numpy.swapaxes(x, 0, 1)
-
-
-def step_images(data):
-    """The k real minibatches [k, B, H, W, C] of a train step's input.
-
-    Args:
-      data: A `pipelines.make_train_dataset` element, or (under replicas)
-        a `prepare_dataset` element: this replica's images [B, k, ...].
-    """
-    if isinstance(data, dict):
-        return data["image"]
-    return ops.swapaxes(data, 0, 1)
-
-
 def is_distributed(strategy: tf.distribute.Strategy) -> bool:
     """Whether `strategy` runs more than one replica (one replica needs no special handling)."""
     return strategy.num_replicas_in_sync > 1
 
 
-def prepare_gan(gan, strategy: tf.distribute.Strategy, *, sync_batchnorm: bool = False) -> None:
-    """Sets up a GAN built under ``strategy.scope()`` for training under it.
+def prepare(networks, optimizers, strategy: tf.distribute.Strategy, *, sync_batchnorm: bool = False) -> None:
+    """Sets up a model's networks and optimisers, built under ``strategy.scope()``, for training under it.
 
     Args:
-      gan: A compiled `tfgan.GAN` whose networks and optimisers were created
-        under the strategy's scope.
+      networks: The Keras models a train step calls (e.g. G and D).
+      optimizers: The optimisers whose updates the train step applies with
+        gradients it already averaged (`all_mean`).
       strategy: The strategy.
-      sync_batchnorm: BatchNormalization layers of G and D normalise with
-        the statistics of the global batch (``synchronized=True``, one
+      sync_batchnorm: BatchNormalization layers normalise with the
+        statistics of the global batch (``synchronized=True``, one
         all-reduce per layer) instead of each replica's.
     """
     if sync_batchnorm:
-        for net in (gan.generator, gan.discriminator):
+        for net in networks:
             for layer in net._flatten_layers():
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.synchronized = True
     if not is_distributed(strategy):
         return
-    for net in (gan.generator, gan.discriminator):
+    for net in networks:
         for layer in net._flatten_layers():
             if isinstance(layer, keras.layers.Dropout) and layer.noise_shape is None:
                 _decorrelate(layer)
-    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+    for optimizer in optimizers:
         inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer wraps one
         # Keras 3's TF optimizer sums the gradients over replicas in `apply`
-        # (TFOptimizer._all_reduce_sum_gradients). GAN's steps reduce them
+        # (TFOptimizer._all_reduce_sum_gradients). The train steps reduce them
         # first (`all_mean`) because the finiteness check and the logged norm
         # need the global gradient; summing again would multiply it by N.
         inner._all_reduce_sum_gradients = _already_reduced
+
+
+def shard_by_data(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """`dataset` with auto-sharding by data: every worker builds the same seeded stream and keeps its slices."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def _already_reduced(grads_and_vars):

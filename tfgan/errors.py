@@ -1,4 +1,10 @@
-"""Errors a user can fix, and the CLI wrapper that reports them cleanly."""
+"""Errors a user can fix, and the CLI wrapper that reports them cleanly.
+
+`TfganError` is the one root of user errors: configuration (`ConfigError`),
+data (`pipelines.PipelineError`), runs and exports all raise a subclass, so
+a CLI reports every one of them as one ``error:`` line. This module imports
+nothing else of tfgan, so that `pipelines` can use it.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +19,11 @@ class ConfigError(TfganError, ValueError):
     """Invalid flags or configuration."""
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types a CLI reports as one message instead of a traceback."""
-    from pipelines import PipelineError
-
-    return (TfganError, PipelineError)
-
-
 def run_cli(main, argv) -> None:
     """Runs an absl `main(argv)`, turning user errors into one line and exit 2."""
     try:
         main(argv)
-    except user_errors() as e:
+    except TfganError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

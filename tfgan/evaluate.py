@@ -1,64 +1,47 @@
-"""`python -m tfgan.evaluate`: score an exported generator.
+"""`python -m tfgan.evaluate`: score an export of any family.
 
-Prints the Parzen-window table of Goodfellow et al. 2014 with this
-generator's row, domain-classifier metrics (``--train_classifier``; for a
-conditional export also the class accuracy of its samples: the fraction
-the classifier assigns to the asked-for class) and,
-given InceptionV3 weights, FID/KID/IS; writes everything to ``--out``.
+The export's metadata.json names its family; that family's evaluation
+options (`tfgan.run.family.Family.eval_options`) say which flags apply. For
+the image GAN: the Parzen-window table of Goodfellow et al. 2014 with this
+generator's row, domain-classifier metrics (``--train_classifier``) and,
+given InceptionV3 weights, FID/KID/IS. Everything goes to ``--out`` too.
 """
 
 from __future__ import annotations
 
+import json
+import os
+
 from absl import flags
 
-from tfgan import cli
-from tfgan.errors import ConfigError
+from tfgan import (
+    cli,  # first: it quiets TensorFlow's start-up logging
+    families,
+    flagsgen,
+)
+from tfgan.errors import ConfigError, TfganError
+from tfgan.fileio import atomic_write
+from tfgan.run import exports
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("export_dir", None, "An export version directory, or the base holding versions (latest used).")
-flags.DEFINE_string("dataset", "digits", "The real data, as for training: digits | tfds:<name> | npz:<path>.")
-flags.DEFINE_string("data_dir", None, "TFDS data directory.")
-flags.DEFINE_integer("num_samples", 10_000, "Generated images for the classifier and Inception metrics.")
-flags.DEFINE_integer("parzen_samples", 10_000, "Generated images centring the Parzen windows (paper: 10,000).")
-flags.DEFINE_integer("parzen_valid", 10_000, "The last N training images choose sigma (paper: 10,000).")
-flags.DEFINE_bool("parzen", True, "Compute the Parzen-window log-likelihood.")
-flags.DEFINE_bool("train_classifier", False, "Train the domain classifier if none is cached.")
-flags.DEFINE_string("classifier_dir", None, "Domain classifier cache; default ~/.cache/tfgan/classifiers.")
-flags.DEFINE_integer("classifier_epochs", 3, "Epochs of domain classifier training.")
-flags.DEFINE_string("inception_weights", None, "InceptionV3 .h5 weights for FID/KID/IS ('imagenet' downloads).")
-flags.DEFINE_integer("kid_subsets", 100, "Subsets averaged by KID.")
-flags.DEFINE_integer("seed", 0, "First seed of the generated images.")
 flags.DEFINE_string("out", "eval.json", "Where the results go (JSON).")
+FIELDS = flagsgen.define([f.eval_options for f in families.FAMILIES.values() if f.eval_options])
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise ConfigError(f"unexpected arguments {argv[1:]}; flags take the form --name=value.")
-    if not FLAGS.export_dir:
+    cli.no_arguments(argv)
+    values = flagsgen.given(FLAGS, FIELDS)
+    if not values.get("export_dir"):
         raise ConfigError("--export_dir is required (e.g. runs/default/export/generator).")
-    for name in ("num_samples", "parzen_samples", "parzen_valid", "classifier_epochs", "kid_subsets"):
-        if FLAGS[name].value < 1:
-            raise ConfigError(f"--{name} must be a positive integer, got {FLAGS[name].value}.")
-    from tfgan import evaluation
-
-    config = evaluation.EvalConfig(
-        export_dir=FLAGS.export_dir,
-        dataset=FLAGS.dataset,
-        data_dir=FLAGS.data_dir,
-        num_samples=FLAGS.num_samples,
-        parzen_samples=FLAGS.parzen_samples,
-        parzen_valid=FLAGS.parzen_valid,
-        parzen=FLAGS.parzen,
-        train_classifier=FLAGS.train_classifier,
-        classifier_dir=FLAGS.classifier_dir,
-        classifier_epochs=FLAGS.classifier_epochs,
-        inception_weights=FLAGS.inception_weights,
-        kid_subsets=FLAGS.kid_subsets,
-        seed=FLAGS.seed,
-    )
-    results = evaluation.evaluate(config)
-    print(evaluation.format_table(results))
-    evaluation.write_results(results, FLAGS.out)
+    if not os.path.isdir(values["export_dir"]):
+        raise TfganError(f"--export_dir={values['export_dir']} does not exist.")
+    family = families.get(exports.load_metadata(exports.latest_version(values["export_dir"]))["family"])
+    if family.evaluate is None:
+        raise TfganError(f"exports of the {family.name} family have no evaluation yet.")
+    options = flagsgen.build(family.eval_options, values, what=f"evaluating a {family.name} export")
+    results = family.evaluate(options)
+    print(family.format_results(results))
+    atomic_write(FLAGS.out, json.dumps(results, indent=2, sort_keys=True, default=float) + "\n")
     print(f"results: {FLAGS.out}")
 
 

@@ -1,13 +1,13 @@
 """GAN losses: pure functions of discriminator logits.
 
-Every family provides ``<family>_discriminator_loss(real_logits,
-fake_logits)`` and ``<family>_generator_loss(fake_logits)``, each returning
-a scalar to *minimise*. `get_loss` looks a family up by name. D's output
+Every loss provides ``<name>_discriminator_loss(real_logits,
+fake_logits)`` and ``<name>_generator_loss(fake_logits)``, each returning
+a scalar to *minimise*. `get_loss` looks one up by name. D's output
 probability is ``sigmoid(logit)``; the losses are written with softplus,
 ``log sigmoid(l) = -softplus(-l)`` and ``log(1 - sigmoid(l)) =
 -softplus(l)``, so they stay finite when D saturates at 0 or 1.
 
-The ``wasserstein``, ``hinge`` and ``least_squares`` families read the
+The ``wasserstein``, ``hinge`` and ``least_squares`` losses read the
 same output as an unbounded critic score, not as a probability: for them
 ``sigmoid(logit)`` (the ``d_real``/``d_fake`` metrics) only says which side
 of 0 a score lies, and the raw means are logged as ``critic_real``/
@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from keras import ops
 
-LOSS_FAMILIES = ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares")
+LOSSES = ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares")
 # Families whose D output is a logit of a probability (the 2014 equilibrium
 # D = 1/2, V = -log 4 applies to them only).
-PROBABILISTIC_FAMILIES = ("minimax", "non_saturating")
+PROBABILISTIC_LOSSES = ("minimax", "non_saturating")
 
 
 def value_function(real_logits, fake_logits):
@@ -104,19 +104,19 @@ def least_squares_generator_loss(fake_logits):
 
 
 def get_loss(name: str):
-    """Looks up a loss family.
+    """Looks up a loss by name.
 
     Args:
-      name: One of `LOSS_FAMILIES`.
+      name: One of `LOSSES`.
 
     Returns:
       ``(discriminator_loss, generator_loss)`` functions.
 
     Raises:
-      ValueError: Unknown family; the message lists the known ones.
+      ValueError: Unknown loss; the message lists the known ones.
     """
     d_fn = globals().get(f"{name}_discriminator_loss")
     g_fn = globals().get(f"{name}_generator_loss")
-    if name not in LOSS_FAMILIES or d_fn is None or g_fn is None:
-        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSS_FAMILIES)}.")
+    if name not in LOSSES or d_fn is None or g_fn is None:
+        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}.")
     return d_fn, g_fn

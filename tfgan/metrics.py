@@ -1,7 +1,7 @@
 """Sample-quality metrics: Parzen window, Fréchet distance, KID, Inception score.
 
 Pure functions of arrays (samples, features or class probabilities); the
-feature extractors and the CLI live in `tfgan.evaluation`.
+feature extractors and the CLI live in `tfgan.families.image.evaluation`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ The two scales therefore move together (they start equal and stay equal).
 Undoing costs a copy of that state per step (TensorFlow copies a
 variable's buffer when it is written while an earlier read of it is
 alive) and a restore on overflow only. The train step counter advances
-either way; an overflow is routine, not a NaN event (`tfgan.callbacks.NanGuard`).
+either way; an overflow is routine, not a NaN event (`tfgan.run.callbacks.NanGuard`).
 """
 
 from __future__ import annotations

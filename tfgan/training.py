@@ -1,14 +1,17 @@
-"""`train(config)`: one training run, from data to exported generator.
+"""`train(config)`: one training run of any family, from data to export.
 
-A run lives in ``config.model_dir``::
+A run lives in ``config.run.model_dir``::
 
-    config.json             the resolved config (image size/channels from the data)
-    checkpoints/            full state: G, D, both optimisers, step, noise RNG
-    logs/                   TensorBoard events (scalars, sample grids, layout)
-    samples.png             a grid of G's samples from the fixed z
-    export/generator/<v>/   the SavedModel (see `tfgan.exporting`)
+    config.json             the resolved config: family, run settings, family parameters
+    checkpoints/            the full state the family names (weights, optimisers, step, every RNG)
+    logs/                   TensorBoard events (metrics, the family's pictures or sounds)
+    samples.png ...         the family's final artefacts
+    export/<name>/<v>/      SavedModel versions (see `tfgan.run.exports`)
 
-Running the same config again resumes from the latest checkpoint.
+Running the same config again resumes from the latest checkpoint. This
+module knows nothing of images, G or D: it asks the family
+(`tfgan.run.family.Family.setup`) for what to train, checkpoint, summarise
+and export.
 """
 
 from __future__ import annotations
@@ -19,28 +22,17 @@ import os
 import shutil
 import tempfile
 
-import keras
-import numpy as np
 import tensorflow as tf
 
-import pipelines
-from tfgan import callbacks as cb
 from tfgan import config as config_lib
-from tfgan import distribute, ema, networks, precision
-from tfgan import exporting as export_lib
+from tfgan import distribute
 from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
-from tfgan.gan import GAN
-from tfgan.images import write_png
-from tfgan.optimizers import paper_sgd
+from tfgan.run import callbacks as cb
+from tfgan.run import checkpoints, exports
+from tfgan.run.family import SetupContext, Trainer
 
-SAMPLE_GRID = 64
-# Fixed z per class row of a conditional run's sample grid.
-CONDITIONAL_COLUMNS = 8
-# What restoring a damaged or mismatched checkpoint raises (a truncated data
-# file surfaces as IndexError from the reader).
-_RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError)
 log = logging.getLogger(__name__)
 
 
@@ -52,36 +44,32 @@ class RunResult:
       config: The resolved config (as written to config.json).
       step: Train steps completed.
       logs: The last step's metrics (empty if no step ran in this call).
-      samples_png: Path of the final sample grid (None on a non-chief worker).
+      report: The family's one-line summary of `logs` ("" if none).
+      artefacts: Name -> path of the final artefacts the family wrote
+        (e.g. ``samples``); empty on a non-chief worker.
       export_dir: Path of the exported SavedModel version, or None.
     """
 
-    config: config_lib.TrainConfig
+    config: config_lib.Config
     step: int
     logs: dict
-    samples_png: str
+    report: str
+    artefacts: dict
     export_dir: str | None
 
-
-@dataclasses.dataclass
-class Run:
-    """A built (and, if a checkpoint exists, restored) training state."""
-
-    config: config_lib.TrainConfig
-    nets: networks.Networks
-    gan: GAN
-    manager: tf.train.CheckpointManager
-    steps_per_epoch: int
+    @property
+    def samples_png(self) -> str | None:
+        """The final sample grid, if the family writes one (None on a non-chief worker)."""
+        return self.artefacts.get("samples")
 
 
 def paths(model_dir: str) -> dict[str, str]:
-    """Where a run keeps each of its artefacts."""
+    """Where a run keeps the artefacts the run machinery writes."""
     return {
         "config": os.path.join(model_dir, "config.json"),
         "checkpoints": os.path.join(model_dir, "checkpoints"),
         "logs": os.path.join(model_dir, "logs"),
-        "samples": os.path.join(model_dir, "samples.png"),
-        "export": os.path.join(model_dir, "export", "generator"),
+        "export": os.path.join(model_dir, "export"),
     }
 
 
@@ -96,217 +84,16 @@ def _check_writable(model_dir: str) -> None:
         ) from e
 
 
-def load_saved_config(model_dir: str) -> config_lib.TrainConfig | None:
+def load_saved_config(model_dir: str) -> config_lib.Config | None:
     """The config.json of an existing run, or None."""
     path = paths(model_dir)["config"]
     if not os.path.exists(path):
         return None
     try:
         with open(path) as f:
-            return config_lib.TrainConfig.from_json(f.read())
-    except (ValueError, TypeError, ConfigError) as e:
+            return config_lib.from_json(f.read())
+    except (ValueError, TypeError) as e:  # ConfigError is a ValueError
         raise TfganError(f"{path} is not a valid tfgan config ({e}); use a new --model_dir.") from e
-
-
-def make_optimizers(config: config_lib.TrainConfig, steps_per_epoch: int):
-    """``(d_optimizer, g_optimizer)`` for the config."""
-    d_lr = config.d_lr or config.lr
-    if config.optimizer == "paper_sgd":
-        ramp = config.momentum_ramp_epochs * steps_per_epoch
-        return paper_sgd(d_lr, ramp_steps=ramp * config.d_steps), paper_sgd(config.lr, ramp_steps=ramp)
-    return (
-        keras.optimizers.Adam(d_lr, beta_1=config.beta_1, beta_2=config.beta_2),
-        keras.optimizers.Adam(config.lr, beta_1=config.beta_1, beta_2=config.beta_2),
-    )
-
-
-def fixed_latent(config: config_lib.TrainConfig, noise: str, n: int = SAMPLE_GRID) -> np.ndarray:
-    """The run's fixed z for sample grids: the same on every resume."""
-    return export_lib.stateless_latent(np.arange(n) + config.seed * 1_000_000, config.latent_dim, noise).numpy()
-
-
-def model_classes(config: config_lib.TrainConfig) -> int | None:
-    """The number of classes of the run's networks; None when unconditional."""
-    return config.num_classes if config.conditional else None
-
-
-def network_options(config: config_lib.TrainConfig) -> dict:
-    """Model keyword arguments beyond the shape: only those switched on."""
-    return {"spectral_norm": True} if config.spectral_norm else {}
-
-
-def fixed_inputs(config: config_lib.TrainConfig, noise: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(z, labels)`` of the run's sample grids.
-
-    Unconditional: `SAMPLE_GRID` fixed z and no labels. Conditional: one row
-    per class, each row the same `CONDITIONAL_COLUMNS` fixed z, so a column
-    shows one z across the classes.
-    """
-    if not config.conditional:
-        return fixed_latent(config, noise), None
-    z = fixed_latent(config, noise, CONDITIONAL_COLUMNS)
-    labels = np.repeat(np.arange(config.num_classes, dtype=np.int32), CONDITIONAL_COLUMNS)
-    return np.tile(z, (config.num_classes, 1)), labels
-
-
-def build_run(config: config_lib.TrainConfig, source: pipelines.ImageSource) -> Run:
-    """Builds networks, GAN and optimisers for `source`; restores the latest checkpoint.
-
-    Raises:
-      ConfigError: The model cannot make images of the data's shape, or the
-        run's checkpoint was made with an incompatible config.
-      TfganError: The checkpoint cannot be read.
-    """
-    keras.utils.set_random_seed(config.seed)
-    checkpoints = paths(config.model_dir)["checkpoints"]
-    pixel_mean = None
-    if config.model in networks.USES_PIXEL_MEAN and not tf.train.latest_checkpoint(checkpoints):
-        pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
-    try:
-        nets = networks.build(
-            config.model,
-            config.latent_dim,
-            source.info.image_shape,
-            pixel_mean=pixel_mean,
-            num_classes=model_classes(config),
-            **network_options(config),
-        )
-    except ValueError as e:
-        raise ConfigError(f"--model={config.model}: {e}") from e
-    if config.mixed_precision:
-        precision.use_mixed_precision(nets.generator)
-        precision.use_mixed_precision(nets.discriminator)
-    gan = GAN(
-        nets.generator,
-        nets.discriminator,
-        latent_dim=config.latent_dim,
-        noise=nets.noise,
-        d_steps=config.d_steps,
-        seed=config.seed,
-        num_classes=model_classes(config),
-    )
-    spe = pipelines.steps_per_epoch(source.info, config.batch_size, config.d_steps)
-    d_opt, g_opt = make_optimizers(config, spe)
-    if config.mixed_precision:
-        d_opt, g_opt = precision.loss_scaled(d_opt), precision.loss_scaled(g_opt)
-    gan.compile(
-        d_optimizer=d_opt,
-        g_optimizer=g_opt,
-        loss=config.loss,
-        jit_compile=config.jit_compile,
-        steps_per_execution=config.steps_per_execution,
-        families=family_options(config),
-    )
-    gan.build_optimizers()
-    objects = dict(
-        generator=gan.generator,
-        discriminator=gan.discriminator,
-        d_optimizer=d_opt,
-        g_optimizer=g_opt,
-        step=gan.step,
-        rng=gan.seed_generator.state,
-        # Dropout's RNG states: without them a resumed run draws other masks.
-        layer_rngs=layer_rng_states(gan),
-        **family_checkpoint_objects(gan),
-    )
-    checkpoint = tf.train.Checkpoint(**objects)
-    _remove_unfinished_checkpoints(checkpoints)
-    manager = tf.train.CheckpointManager(checkpoint, checkpoints, max_to_keep=config.keep_checkpoints)
-    if manager.latest_checkpoint:
-        try:
-            _restore_latest(objects, manager.latest_checkpoint, gan)
-        except _RESTORE_ERRORS as e:
-            raise TfganError(
-                f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
-                f"The run in {config.model_dir} was made with another configuration or its checkpoint is "
-                f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
-            ) from e
-        log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(gan))
-        # A checkpoint also holds each optimiser's learning-rate variable; the
-        # config's rates win, so a resumed run can change --lr/--d_lr.
-        _set_learning_rate(d_opt, config.d_lr or config.lr)
-        _set_learning_rate(g_opt, config.lr)
-    return Run(config, nets, gan, manager, spe)
-
-
-def checkpoint_has(checkpoint: str, name: str) -> bool:
-    """Whether the checkpoint `checkpoint` (a prefix) holds the object `name`."""
-    return any(key.startswith(name + "/") for key, _ in tf.train.list_variables(checkpoint))
-
-
-def _restore_latest(objects: dict, path: str, gan: GAN) -> None:
-    """Restores the checkpoint `path` into `objects`, tolerating an EMA switched on or off.
-
-    ``--ema_decay`` only changes what is exported, not how G and D train, so
-    a run may switch it at a resume. Switched on, the average starts from G's
-    restored weights; switched off, the checkpoint's average is dropped.
-    """
-    has_ema = checkpoint_has(path, "ema_generator")
-    keeps_ema = gan.ema_generator is not None
-    restored = objects if has_ema or not keeps_ema else {k: v for k, v in objects.items() if k != "ema_generator"}
-    status = tf.train.Checkpoint(**restored).restore(path).assert_existing_objects_matched()
-    if has_ema and not keeps_ema:
-        status.expect_partial()
-        log.info("--ema_decay=0: this run no longer keeps the average of G's weights in %s", path)
-    elif keeps_ema and not has_ema:
-        ema.restart(gan.ema_generator, gan.generator)
-        log.info("--ema_decay=%g: the average of G's weights starts from G at this resume", gan.ema_decay)
-
-
-def family_options(config: config_lib.TrainConfig) -> dict:
-    """The `GAN.compile` ``families`` options (penalties, DiffAugment, EMA) of a config."""
-    return dict(
-        gp_weight=config.gp_weight,
-        r1_gamma=config.r1_gamma,
-        r1_interval=config.r1_interval,
-        diffaugment=config.diffaugment,
-        ema_decay=config.ema_decay,
-        augment_seed=config.seed + 1,
-    )
-
-
-def family_checkpoint_objects(gan: GAN) -> dict:
-    """What the families add to the checkpoint, so a resumed run continues exactly.
-
-    Only what is on: the checkpoints of a run without them keep their layout.
-    """
-    objects = {}
-    if gan.r1_gamma:
-        objects["d_updates"] = gan.d_updates
-    if gan.gp_weight:
-        objects["penalty_rng"] = gan.penalty_seed.state
-    if gan.augmenter is not None:
-        objects["augment_rng"] = gan.augmenter.seed_generator.state
-    if gan.ema_generator is not None:
-        objects["ema_generator"] = gan.ema_generator
-    return objects
-
-
-def _set_learning_rate(optimizer, value: float) -> None:
-    inner = precision.unscaled(optimizer)
-    if not isinstance(inner._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        inner.learning_rate = value
-
-
-def _remove_unfinished_checkpoints(directory: str) -> None:
-    """Deletes ``ckpt-N_temp`` folders: writes a killed process never finished.
-
-    TensorFlow writes a checkpoint into such a folder and only then moves it
-    into place and names it in the ``checkpoint`` index, so the index never
-    points at one of them; they are garbage.
-    """
-    if not os.path.isdir(directory):
-        return
-    for name in os.listdir(directory):
-        path = os.path.join(directory, name)
-        if name.endswith("_temp") and os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-            log.warning("removed %s, left by a checkpoint write that never finished", path)
-
-
-def layer_rng_states(gan: GAN) -> list:
-    """The RNG state variables of G's and D's layers (e.g. Dropout), in a fixed order."""
-    return [v for net in (gan.generator, gan.discriminator) for v in net.variables if "seed_generator_state" in v.path]
 
 
 def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, int, int]]:
@@ -330,67 +117,66 @@ def fit_plan(start: int, total: int, steps_per_epoch: int) -> list[tuple[int, in
     return plan
 
 
-def _resolve_classes(config, info) -> int:
-    """The class count of a conditional run: the data's, or a larger --num_classes."""
-    if not info.num_classes:
-        raise ConfigError(
-            f"--conditional needs class labels, and --dataset={config.dataset} has none (a folder without class "
-            f"subfolders, or an npz without y). Use labelled data (digits, tfds:mnist, folder:<path> with one "
-            f"subfolder per class, npz with y) or drop --conditional."
-        )
-    if config.num_classes is not None and config.num_classes < info.num_classes:
-        raise ConfigError(
-            f"--num_classes={config.num_classes} is less than the {info.num_classes} classes of "
-            f"--dataset={config.dataset}; drop --num_classes to use the dataset's own."
-        )
-    return config.num_classes or info.num_classes
-
-
-def _resolve_against_run(config, source):
-    h, _, c = source.info.image_shape
-    config = dataclasses.replace(config, image_size=h, channels=c)
-    if config.conditional:
-        config = dataclasses.replace(config, num_classes=_resolve_classes(config, source.info))
-    saved = load_saved_config(config.model_dir)
-    has_checkpoint = tf.train.latest_checkpoint(paths(config.model_dir)["checkpoints"]) is not None
+def _check_against_run(config: config_lib.Config) -> None:
+    """Refuses a config whose checkpoint in ``model_dir`` was made by an incompatible one."""
+    model_dir = config.run.model_dir
+    saved = load_saved_config(model_dir)
+    has_checkpoint = tf.train.latest_checkpoint(paths(model_dir)["checkpoints"]) is not None
     if saved is not None and has_checkpoint:
         problems = config_lib.incompatibilities(saved, config)
         if problems:
             raise ConfigError(
-                f"{config.model_dir} holds a run whose checkpoint does not fit this config:\n  "
+                f"{model_dir} holds a run whose checkpoint does not fit this config:\n  "
                 + "\n  ".join(problems)
                 + "\nRun with the original flags to resume it, or pass a new --model_dir."
             )
-    return config
 
 
-def _export(config, nets, step: int, export_base: str | None = None, generator=None, **extra) -> str:
-    metadata = {
-        "model": config.model,
-        "preset": config.preset,
-        "loss": config.loss,
-        "dataset": config.dataset,
-        "step": step,
-        "value_range": list(nets.output_range),
-        "ema_decay": config.ema_decay,
-        **extra,
-    }
-    return export_lib.export_generator(
-        generator or nets.generator,
-        export_base or paths(config.model_dir)["export"],
-        latent_dim=config.latent_dim,
-        noise=nets.noise,
-        value_range=nets.output_range,
-        metadata=metadata,
-        num_classes=model_classes(config),
-    )
+def _restore(trainer: Trainer, manager: tf.train.CheckpointManager, model_dir: str) -> None:
+    if not manager.latest_checkpoint:
+        return
+    try:
+        checkpoints.restore(trainer.checkpoint, manager.latest_checkpoint, trainer.optional)
+    except checkpoints.RESTORE_ERRORS as e:
+        raise TfganError(
+            f"cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}\n"
+            f"The run in {model_dir} was made with another configuration or its checkpoint is "
+            f"damaged; use a new --model_dir, or remove that checkpoint to fall back to an older one."
+        ) from e
+    log.info("restored %s (step %d)", manager.latest_checkpoint, cb.current_step(trainer.model))
+    if trainer.after_restore is not None:
+        trainer.after_restore()
 
 
-def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> RunResult:
-    """Trains (or resumes) the run `config` describes, then exports G.
+def build(config: config_lib.Config, strategy=None) -> tuple[config_lib.Config, Trainer, tf.train.CheckpointManager]:
+    """Sets up the family's trainer for `config` and restores the run's latest checkpoint.
+
+    Returns:
+      ``(resolved config, trainer, checkpoint manager)``.
+
+    Raises:
+      TfganError: With a message that names the problem and the fix
+        (incompatible or damaged checkpoint, bad data, bad settings).
+    """
+    strategy = strategy or tf.distribute.get_strategy()
+    ckpt_dir = paths(config.run.model_dir)["checkpoints"]
+    fresh = tf.train.latest_checkpoint(ckpt_dir) is None
+    with strategy.scope():  # every worker restores the chief's latest checkpoint
+        trainer = config.family.setup(SetupContext(config.run, config.params, strategy, fresh))
+        config = dataclasses.replace(config, params=trainer.params)
+        _check_against_run(config)
+        checkpoint = tf.train.Checkpoint(**trainer.checkpoint)
+        checkpoints.remove_unfinished(ckpt_dir)
+        manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=config.run.keep_checkpoints)
+        _restore(trainer, manager, config.run.model_dir)
+    return config, trainer, manager
+
+
+def train(config: config_lib.Config, *, verbose="auto", callbacks=()) -> RunResult:
+    """Trains (or resumes) the run `config` describes, then exports it.
 
     Args:
-      config: The run's configuration.
+      config: The run's configuration (`tfgan.config.resolve`).
       verbose: Keras progress bar mode.
       callbacks: Extra Keras callbacks.
 
@@ -398,39 +184,23 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
       A `RunResult`.
 
     Raises:
-      ConfigError, TfganError, pipelines.PipelineError: With a message that
-        names the problem and the fix.
+      TfganError: With a message that names the problem and the fix.
     """
+    run = config.run
     # First: a multi-worker strategy must start before TensorFlow does other work.
-    strategy = distribute.make_strategy(config.strategy, config.tpu)
-    distribute.check_batch(config.batch_size, strategy)
-    if config.conditional and distribute.is_distributed(strategy):
-        # The distributed input carries images only (see distribute.prepare_dataset).
-        raise ConfigError(
-            f"--conditional is not supported with {strategy.num_replicas_in_sync} replicas yet; "
-            "train conditional models with --strategy=default (or a single-device strategy)."
-        )
+    strategy = distribute.make_strategy(run.strategy, run.tpu)
+    distribute.check_batch(run.batch_size, strategy)
     # Only the chief writes the run's files; other workers write to a scratch
     # directory that is deleted at the end (they must still save: see below).
     chief = distribute.is_chief(strategy)
     scratch = None if chief else tempfile.mkdtemp(prefix="tfgan-worker-")
     if chief:
-        _check_writable(config.model_dir)
-    source = pipelines.open_source(
-        config.dataset,
-        data_dir=config.data_dir,
-        split=config.split,
-        image_size=config.image_size,
-        channels=config.channels,
-    )
-    config = _resolve_against_run(config, source)
-    if config.deterministic:
+        _check_writable(run.model_dir)
+    if run.deterministic:
         # Process-wide: reductions and kernels pick deterministic algorithms.
         tf.config.experimental.enable_op_determinism()
-    with strategy.scope():  # every worker restores the chief's latest checkpoint
-        run = build_run(config, source)
-        distribute.prepare_gan(run.gan, strategy, sync_batchnorm=config.sync_batchnorm)
-    gan, where = run.gan, paths(config.model_dir)
+    config, trainer, manager = build(config, strategy)
+    model, where = trainer.model, paths(run.model_dir)
     if chief:
         atomic_write(where["config"], config.to_json())
         repaired = repair_event_files(where["logs"])
@@ -439,49 +209,35 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
     else:
         # Saving may take part in the strategy's collectives, so every worker
         # saves; a non-chief's copies go to its scratch directory.
-        manager = tf.train.CheckpointManager(run.manager.checkpoint, os.path.join(scratch, "checkpoints"), 1)
-        run = dataclasses.replace(run, manager=manager)
+        manager = tf.train.CheckpointManager(manager.checkpoint, os.path.join(scratch, "checkpoints"), 1)
 
-    total = config.steps or config.epochs * run.steps_per_epoch
-    start = cb.current_step(gan)
-    fixed_z, fixed_labels = fixed_inputs(config, run.nets.noise)
+    total = run.steps or run.epochs * trainer.steps_per_epoch
+    start = cb.current_step(model)
     writer = cb.TensorBoardWriter(
         where["logs"] if chief else os.path.join(scratch, "logs"),
-        fixed_z,
-        run.nets.output_range,
-        log_every=config.log_every,
-        sample_every=config.sample_every,
-        fixed_labels=fixed_labels,
+        trainer.summarize,
+        log_every=run.log_every,
+        sample_every=run.sample_every,
+        layout=trainer.layout,
+        constants=trainer.constants,
     )
     all_callbacks = [
-        cb.NanGuard(config.on_nan, config.max_nan_skips, run.manager),  # first: before a checkpoint of that step
+        cb.NanGuard(run.on_nan, run.max_nan_skips, manager),  # first: before a checkpoint of that step
         writer,  # logs the step before it is checkpointed
-        cb.Checkpointer(run.manager, config.checkpoint_every, before_save=writer.writer.flush),
+        *trainer.callbacks(writer.writer),
+        cb.Checkpointer(manager, run.checkpoint_every, before_save=writer.writer.flush),
         *callbacks,
     ]
-    if config.eval_every:
-        from tfgan.evaluation import parzen_monitor
-
-        all_callbacks.insert(2, parzen_monitor(config, source, run.nets.output_range, writer.writer))
     logs = {}
     if start >= total:
-        log.info("%s is already trained to step %d of %d; nothing to train.", config.model_dir, start, total)
+        log.info("%s is already trained to step %d of %d; nothing to train.", run.model_dir, start, total)
     else:
         if start:
-            log.info("resuming %s at step %d of %d", config.model_dir, start, total)
+            log.info("resuming %s at step %d of %d", run.model_dir, start, total)
         try:
-            for initial_epoch, epochs, n in fit_plan(start, total, run.steps_per_epoch):
-                ds = pipelines.make_train_dataset(
-                    source,
-                    config.batch_size,
-                    seed=config.seed,
-                    value_range=run.nets.output_range,
-                    group=config.d_steps,
-                    start_step=cb.current_step(gan),
-                )
-                ds = distribute.prepare_dataset(ds, strategy)
-                history = gan.fit(
-                    ds,
+            for initial_epoch, epochs, n in fit_plan(start, total, trainer.steps_per_epoch):
+                history = model.fit(
+                    trainer.dataset(cb.current_step(model)),
                     initial_epoch=initial_epoch,
                     epochs=epochs,
                     steps_per_epoch=n,
@@ -493,47 +249,51 @@ def train(config: config_lib.TrainConfig, *, verbose="auto", callbacks=()) -> Ru
         finally:
             writer.writer.flush()  # a stopped run keeps its curves
         if logs:
-            log.info("step %d: %s", cb.current_step(gan), cb.equilibrium_report(logs))
-    step = cb.current_step(gan)
-    if not run.manager.latest_checkpoint or not run.manager.latest_checkpoint.endswith(f"-{step}"):
-        run.manager.save(checkpoint_number=step)
-    export_dir = None
+            log.info("step %d: %s", cb.current_step(model), trainer.report(logs))
+    step = cb.current_step(model)
+    if not manager.latest_checkpoint or not manager.latest_checkpoint.endswith(f"-{step}"):
+        manager.save(checkpoint_number=step)
+    export_dir, artefacts = None, {}
     if chief:
-        write_png(
-            where["samples"], cb.sample_grid(gan.sampling_generator, fixed_z, run.nets.output_range, fixed_labels)
-        )
-        if config.export:
-            export_dir = _export_if_new(run, step)
+        artefacts = trainer.finish(run.model_dir)
+        if run.export:
+            export_dir = _export_if_new(config, trainer, step)
     else:
         shutil.rmtree(scratch, ignore_errors=True)
-    return RunResult(config, step, logs, where["samples"] if chief else None, export_dir)
+    return RunResult(config, step, logs, trainer.report(logs) if logs else "", artefacts, export_dir)
 
 
-def _export_if_new(run: Run, step: int) -> str:
-    """Exports unless the newest export already holds this step's generator."""
-    base = paths(run.config.model_dir)["export"]
-    latest = export_lib.next_version(base) - 1
+def export_base(config: config_lib.Config, model_dir: str | None = None) -> str:
+    """Where a run's export versions go: ``<model_dir>/export/<the family's export name>``."""
+    return os.path.join(paths(model_dir or config.run.model_dir)["export"], config.family.export_name)
+
+
+def _export_if_new(config: config_lib.Config, trainer: Trainer, step: int) -> str:
+    """Exports unless the newest export already holds this step's model."""
+    base = export_base(config)
+    latest = exports.next_version(base) - 1
     if latest >= 1:
         try:
-            meta = export_lib.load_metadata(os.path.join(base, str(latest)))
+            meta = exports.load_metadata(os.path.join(base, str(latest)))
             if meta.get("step") == step:
                 log.info("export %s/%d already holds step %d", base, latest, step)
                 return os.path.join(base, str(latest))
         except (TfganError, OSError, ValueError):
             pass
-    path = _export(run.config, run.nets, step, generator=run.gan.sampling_generator)
-    log.info("exported the generator to %s", path)
+    path = exports.publish(base, trainer.export, family=config.family.name)
+    log.info("exported to %s", path)
     return path
 
 
-def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export_base: str | None = None) -> str:
-    """Exports the generator of a run directory's checkpoint as a new version.
+def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export_base_dir: str | None = None) -> str:
+    """Exports a run directory's checkpoint as a new version.
 
     Args:
       model_dir: A training run (with config.json and checkpoints/).
       checkpoint: A checkpoint prefix (e.g. ``.../checkpoints/ckpt-500``);
         default: the latest.
-      export_base: Where versions go; default ``<model_dir>/export/generator``.
+      export_base_dir: Where versions go; default
+        ``<model_dir>/export/<the family's export name>``.
 
     Returns:
       The new version directory.
@@ -552,20 +312,9 @@ def export_from_run_dir(model_dir: str, *, checkpoint: str | None = None, export
         raise TfganError(
             f"{model_dir} has no checkpoint to export; train it first (python -m tfgan.train --model_dir={model_dir})."
         )
-    shape = (config.image_size, config.image_size, config.channels)
-    nets = networks.build(
-        config.model, config.latent_dim, shape, num_classes=model_classes(config), **network_options(config)
+    base = export_base_dir or export_base(config, model_dir)
+    return exports.publish(
+        base,
+        lambda staging: config.family.export_checkpoint(config.run, config.params, checkpoint, staging),
+        family=config.family.name,
     )
-    step = tf.Variable(0, dtype=tf.int64)
-    try:
-        # With --ema_decay the export is the averaged generator, once a
-        # checkpoint holds one (the EMA may have been switched on at a resume).
-        key = "ema_generator" if config.ema_decay > 0 and checkpoint_has(checkpoint, "ema_generator") else "generator"
-        status = tf.train.Checkpoint(**{key: nets.generator}, step=step).restore(checkpoint)
-        status.assert_existing_objects_matched().expect_partial()  # D and optimisers are not needed
-    except _RESTORE_ERRORS as e:
-        raise TfganError(
-            f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
-            f"another model; pass --checkpoint= an intact one (see {paths(model_dir)['checkpoints']})."
-        ) from e
-    return _export(config, nets, int(step.numpy()), export_base, checkpoint=checkpoint)

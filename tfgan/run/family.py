@@ -83,6 +83,11 @@ class Trainer:
         TensorBoard only); None shows all.
       layout: A TensorBoard custom-scalars layout (`layout_pb2.Layout`) or
         None.
+      constants: Reference scalars written beside the metrics (e.g. an
+        equilibrium value), name -> value.
+      callbacks: ``summary_writer -> [keras.callbacks.Callback]``: the
+        family's own monitors (e.g. a periodic quality estimate), run after
+        the NaN guard and the TensorBoard writer, before the checkpointer.
       after_restore: Called after a checkpoint was restored (e.g. to apply
         a learning rate changed at the resume).
     """
@@ -100,6 +105,8 @@ class Trainer:
     optional: dict[str, Callable[[], None]] = dataclasses.field(default_factory=dict)
     progress: tuple[str, ...] | None = None
     layout: Any = None
+    constants: dict[str, float] = dataclasses.field(default_factory=dict)
+    callbacks: Callable[[Any], list] = lambda writer: []
     after_restore: Callable[[], None] | None = None
 
 
@@ -121,12 +128,14 @@ class Family:
         metadata``: restores what the export needs from a checkpoint (no
         data needed) and writes the SavedModel into `staging_dir`.
       export_name: The export's folder under ``<model_dir>/export/``.
-      sample: ``(export_dir, SampleRequest) -> str``: what
-        ``python -m tfgan.sample`` does with an export of this family;
-        returns the lines to print.
-      evaluate: ``(export_dir, options: dict) -> dict`` for
-        ``python -m tfgan.evaluate``; None if the family has none yet.
-      format_results: ``results -> str`` of `evaluate`'s results.
+      sample_options: The frozen dataclass of ``python -m tfgan.sample``'s
+        options for this family's exports (its flags are generated from it).
+      sample: ``sample_options -> str``: samples an export; returns what to
+        print.
+      eval_options: The frozen dataclass of ``python -m tfgan.evaluate``'s
+        options for this family's exports.
+      evaluate: ``eval_options -> dict`` (JSON-serialisable results).
+      format_results: ``results -> str``: the human-readable report.
     """
 
     name: str
@@ -136,6 +145,8 @@ class Family:
     setup: Callable[[SetupContext], Trainer]
     export_checkpoint: Callable[..., dict]
     export_name: str
-    sample: Callable[..., str] | None = None
-    evaluate: Callable[..., dict] | None = None
+    sample_options: type | None = None
+    sample: Callable[[Any], str] | None = None
+    eval_options: type | None = None
+    evaluate: Callable[[Any], dict] | None = None
     format_results: Callable[[dict], str] | None = None

@@ -8,11 +8,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from _util import cli_env, run_module, tiny_config
 
-from tfgan import conditioning, evaluation, exporting, networks, training
+from tests._util import cli_env, run_module, tiny_config
+from tfgan import training
 from tfgan.errors import ConfigError, TfganError
-from tfgan.gan import GAN
+from tfgan.families.image import conditioning, evaluation, networks, trainer
+from tfgan.families.image import export as exporting
+from tfgan.families.image.model import GAN
+from tfgan.run import exports
 
 LATENT = 100
 SHAPE = (8, 8, 1)
@@ -136,9 +139,9 @@ def test_conditional_run_resolves_classes_and_draws_one_grid_row_per_class(condi
     assert config["conditional"] is True and config["num_classes"] == 10
     png = tf.io.decode_png(open(conditional_run.samples_png, "rb").read()).numpy()
     # 8x8 cells are enlarged to 32 pixels, with 1 pixel of padding: 10 class rows, 8 columns of fixed z.
-    cols = training.CONDITIONAL_COLUMNS
+    cols = trainer.CONDITIONAL_COLUMNS
     assert png.shape[:2] == (10 * 33 + 1, cols * 33 + 1)
-    z, labels = training.fixed_inputs(conditional_run.config, "normal")
+    z, labels = trainer.fixed_inputs(conditional_run.config.seed, conditional_run.config.params, "normal")
     assert labels.tolist() == [c for c in range(10) for _ in range(cols)]
     np.testing.assert_array_equal(z[:cols], z[cols : 2 * cols])  # each row: the same z
 
@@ -226,7 +229,7 @@ def test_conditional_export_takes_labels_in_a_fresh_process(conditional_run, tmp
 
     expected = to_uint8(nets.generator([z, np.array([0, 1, 2, 3], np.int32)]), nets.output_range).numpy()
     assert np.abs(expected.astype(int) - out["a"].astype(int)).max() <= 1
-    meta = exporting.load_metadata(conditional_run.export_dir)
+    meta = exports.load_metadata(conditional_run.export_dir)
     assert meta["num_classes"] == 10 and meta["signatures"]["sample"]["inputs"]["label"] == ["int32", [None]]
 
 

@@ -7,11 +7,13 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from _util import cli_env, run_module, tiny_config
 
-from tfgan import exporting, training
+from tests._util import cli_env, run_module, tiny_config
+from tfgan import training
 from tfgan.errors import TfganError
+from tfgan.families.image import export as exporting
 from tfgan.images import to_uint8
+from tfgan.run import exports
 
 LATENT = 100
 
@@ -25,7 +27,7 @@ def run(tmp_path_factory):
 
 
 def generator_from_checkpoint(model_dir):
-    from tfgan import networks
+    from tfgan.families.image import networks
 
     config = training.load_saved_config(str(model_dir))
     nets = networks.build(config.model, config.latent_dim, (config.image_size, config.image_size, config.channels))
@@ -151,7 +153,7 @@ def test_metadata_next_to_the_savedmodel(run):
     # Readable by a server running as another user (temp files start as 0600).
     assert stat.S_IMODE(os.stat(run.export_dir).st_mode) & 0o055 == 0o055
     assert stat.S_IMODE(os.stat(os.path.join(run.export_dir, "metadata.json")).st_mode) & 0o044 == 0o044
-    meta = exporting.load_metadata(run.export_dir)
+    meta = exports.load_metadata(run.export_dir)
     assert meta["latent_dim"] == LATENT and meta["image_shape"] == [8, 8, 1] and meta["step"] == 2
     assert meta["model"] == "dcgan" and meta["dataset"] == "digits" and meta["noise"] == "normal"
 
@@ -161,7 +163,7 @@ def test_export_cli_adds_a_version_and_sample_cli_reads_it(run, tmp_path):
     before = sorted(os.listdir(base))
     result = run_module("tfgan.export", f"--model_dir={run.config.model_dir}")
     assert result.returncode == 0, result.stderr[-2000:]
-    new = str(exporting.next_version(base) - 1)
+    new = str(exports.next_version(base) - 1)
     assert new not in before and sorted(os.listdir(base)) == sorted([*before, new])
     out = tmp_path / "grid.png"
     result = run_module(

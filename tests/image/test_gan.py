@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 
 import pipelines
-from tfgan import GAN, networks
-from tfgan.gan import METRIC_NAMES
+from tfgan.families.image import networks
+from tfgan.families.image.model import GAN, METRIC_NAMES
 from tfgan.optimizers import ExponentialDecayFloor, paper_sgd
 
 SHAPE = (8, 8, 1)

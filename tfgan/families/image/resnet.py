@@ -27,7 +27,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from tfgan import conditioning
+from tfgan.families.image import conditioning
+from tfgan.families.image.blocks import Networks, dcgan_upsamplings, maybe_spectral_norm
 
 G_CHANNELS = 256
 D_CHANNELS = 128
@@ -74,8 +75,6 @@ def _d_block(x, channels, *, down, first, sn):
 
 
 def _sn(layer, enabled):
-    from tfgan.networks import maybe_spectral_norm  # networks imports this module
-
     return maybe_spectral_norm(layer, enabled)
 
 
@@ -89,13 +88,11 @@ def resnet(latent_dim: int, image_shape, num_classes=None, spectral_norm=False):
       spectral_norm: Spectral normalisation of every D layer.
 
     Returns:
-      A `tfgan.networks.Networks`.
+      A `tfgan.families.image.blocks.Networks`.
 
     Raises:
       ValueError: An image size of another form.
     """
-    from tfgan.networks import Networks, dcgan_upsamplings
-
     size, _, channels = image_shape
     start, n = dcgan_upsamplings(size)
 

@@ -11,9 +11,10 @@ import pytest
 import tensorflow as tf
 
 from tests._util import tiny_config
-from tfgan import networks, precision
+from tfgan import precision
 from tfgan.errors import ConfigError
-from tfgan.gan import GAN
+from tfgan.families.image import networks
+from tfgan.families.image.model import GAN
 
 SHAPE = (6, 6, 1)
 LATENT = 4

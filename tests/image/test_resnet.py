@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 import pytest
-from _util import tiny_config
 
-from tfgan import exporting, networks, training
+from tests._util import tiny_config
+from tfgan import training
 from tfgan.errors import ConfigError
+from tfgan.families.image import export as exporting
+from tfgan.families.image import networks
 
 
 @pytest.mark.parametrize("size", [8, 16, 32])

@@ -1,22 +1,26 @@
-"""The families beyond the 2014 GAN, end to end: losses, penalties, SN, DiffAugment, EMA."""
+"""The extensions of the 2014 GAN, end to end: losses, penalties, SN, DiffAugment, EMA."""
 
-import dataclasses
 import os
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from _util import tiny_config
 
-import pipelines
-import tfgan
-from tfgan import GAN, exporting, networks, training
+from tests._util import tiny_config
+from tfgan import config as config_lib
+from tfgan import training
 from tfgan.errors import ConfigError
-from tfgan.gan import can_fuse
+from tfgan.families.image import networks, trainer
+from tfgan.families.image.model import GAN, can_fuse
 from tfgan.images import to_uint8
+from tfgan.run import exports
 
-FAMILIES = {
+# The generators' pixel ranges (the pipeline scales real images to the same).
+OUTPUT_RANGE = (-1.0, 1.0)  # dcgan's, the tiny runs' model
+MODEL_RANGES = {"mlp": (0.0, 1.0), "dcgan": (-1.0, 1.0), "resnet": (-1.0, 1.0)}
+
+EXTENSIONS = {
     "wasserstein_gp": dict(loss="wasserstein", gp_weight=10.0, d_steps=2),
     "hinge_sn": dict(loss="hinge", spectral_norm=True),
     "least_squares": dict(loss="least_squares"),
@@ -26,23 +30,23 @@ FAMILIES = {
 }
 
 
-@pytest.mark.parametrize("name", FAMILIES)
-def test_family_trains_end_to_end(tmp_path, name):
-    result = training.train(tiny_config(tmp_path, steps=3, **FAMILIES[name]), verbose=0)
+@pytest.mark.parametrize("name", EXTENSIONS)
+def test_extension_trains_end_to_end(tmp_path, name):
+    result = training.train(tiny_config(tmp_path, steps=3, **EXTENSIONS[name]), verbose=0)
     assert result.step == 3
     assert result.logs and all(np.isfinite(v) for v in result.logs.values()), result.logs
     for metric, on in (("gp", "gp_weight"), ("r1", "r1_gamma")):
-        assert (metric in result.logs) == (on in FAMILIES[name])
+        assert (metric in result.logs) == (on in EXTENSIONS[name])
     assert tf.train.latest_checkpoint(os.path.join(tmp_path, "checkpoints")).endswith("-3")
     assert os.path.exists(os.path.join(result.export_dir, "saved_model.pb"))
-    assert exporting.load_metadata(result.export_dir)["loss"] == tiny_config(tmp_path, **FAMILIES[name]).loss
+    assert exports.load_metadata(result.export_dir)["loss"] == tiny_config(tmp_path, **EXTENSIONS[name]).loss
 
 
-def make_gan(**families):
+def make_gan(**extensions):
     keras.utils.set_random_seed(0)
-    nets = networks.build("dcgan", 16, (8, 8, 1), spectral_norm=families.pop("spectral_norm", False))
+    nets = networks.build("dcgan", 16, (8, 8, 1), spectral_norm=extensions.pop("spectral_norm", False))
     gan = GAN(nets.generator, nets.discriminator, latent_dim=16, noise=nets.noise, seed=0)
-    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), loss="hinge", families=families)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), loss="hinge", extensions=extensions)
     gan.build_optimizers()
     return gan
 
@@ -63,17 +67,20 @@ def test_ema_after_one_step_by_hand():
     assert gan.sampling_generator is gan.ema_generator
 
 
-def test_without_ema_and_diffaugment_nothing_changes():
-    gan = make_gan()
-    x = tf.ones((2, 8, 8, 1))
-    assert gan.ema_generator is None and gan.sampling_generator is gan.generator
-    assert gan._augment(x) is x
+def test_extensions_off_leave_the_steps_unchanged():
+    real = tf.random.stateless_uniform((8, 8, 8, 1), [0, 1], -1, 1)
+    weights = []
+    for gan in (make_gan(), make_gan(diffaugment="", ema_decay=0.0, gp_weight=0.0, r1_gamma=0.0)):
+        assert gan.ema_generator is None and gan.sampling_generator is gan.generator
+        gan._d_step(real)
+        gan._g_step(8)
+        weights.append(gan.generator.get_weights() + gan.discriminator.get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))
 
 
 def restored_run(model_dir):
-    """The run in `model_dir` as a fresh process rebuilds it from its checkpoint."""
-    source = pipelines.open_source("digits", image_size=8, channels=1)
-    return training.build_run(training.load_saved_config(str(model_dir)), source)
+    """The `GAN` of the run in `model_dir`, as a fresh process rebuilds it from its checkpoint."""
+    return training.build(training.load_saved_config(str(model_dir)))[1].model
 
 
 def exported_images(export_dir, z):
@@ -86,8 +93,8 @@ def test_export_and_resume_use_the_ema_generator(tmp_path):
     z = np.random.default_rng(0).standard_normal((8, config.latent_dim)).astype(np.float32)
     exported = exported_images(result.export_dir, z)
     run = restored_run(tmp_path)
-    ema_images = to_uint8(run.gan.ema_generator(z, training=False), run.nets.output_range).numpy()
-    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    ema_images = to_uint8(run.ema_generator(z, training=False), OUTPUT_RANGE).numpy()
+    g_images = to_uint8(run.generator(z, training=False), OUTPUT_RANGE).numpy()
     assert np.abs(ema_images.astype(int) - exported.astype(int)).max() <= 1
     assert np.abs(g_images.astype(int) - exported.astype(int)).max() > 10  # EMA, not G, was exported
     # export_from_run_dir takes the EMA generator from the checkpoint too.
@@ -96,7 +103,7 @@ def test_export_and_resume_use_the_ema_generator(tmp_path):
 
 
 @pytest.mark.parametrize("model", ["mlp", "dcgan", "resnet"])
-def test_conditional_models_take_every_family_option_at_once(tmp_path, model):
+def test_conditional_models_take_every_extension_at_once(tmp_path, model):
     # Part A's hooks (penalties, DiffAugment, EMA, spectral norm) and part B's
     # labels meet in the same step: the penalties see the real labels and the
     # EMA copy of a two-input generator is what gets exported.
@@ -121,8 +128,8 @@ def test_conditional_models_take_every_family_option_at_once(tmp_path, model):
     z = tf.zeros((2, config.latent_dim))
     images = serve(z=z, label=tf.constant([0, 1], tf.int32))["images"].numpy()
     assert images.shape == (2, 8, 8, 1)
-    run = training.build_run(training.load_saved_config(str(tmp_path)), pipelines.open_source("digits", image_size=8))
-    ema = to_uint8(run.gan.ema_generator([z, tf.constant([0, 1])], training=False), run.nets.output_range)
+    run = restored_run(tmp_path)
+    ema = to_uint8(run.ema_generator([z, tf.constant([0, 1])], training=False), MODEL_RANGES[model])
     assert np.abs(ema.numpy().astype(int) - images.astype(int)).max() <= 1
 
 
@@ -158,14 +165,14 @@ def test_mlp_spectral_norm_wraps_maxout_and_output():
 
 
 def test_wgan_gp_preset_is_the_papers_setting():
-    config = tfgan.resolve("wgan_gp_mnist")
+    config = config_lib.resolve("wgan_gp_mnist")
     assert (config.loss, config.gp_weight, config.d_steps, config.model) == ("wasserstein", 10.0, 5, "dcgan")
     assert (config.optimizer, config.lr, config.beta_1, config.beta_2) == ("adam", 1e-4, 0.0, 0.9)
     assert config.dataset == "tfds:mnist"
     # The penalty needs per-example gradients: the dcgan D has no BatchNorm.
     d = networks.build("dcgan", 16, (28, 28, 1)).discriminator
     assert can_fuse(d)
-    opt_d, _ = training.make_optimizers(config, 100)
+    opt_d, _ = trainer.make_optimizers(config.params, 100)
     assert (float(opt_d.beta_1), float(opt_d.beta_2)) == (0.0, 0.9)
 
 
@@ -181,23 +188,23 @@ def test_wgan_gp_preset_is_the_papers_setting():
         ("loss", "wgan", "--loss='wgan' is unknown; choose one of: .*wasserstein, hinge, least_squares"),
     ],
 )
-def test_bad_family_options_fail_clearly(tmp_path, field, value, message):
+def test_bad_extension_options_fail_clearly(tmp_path, field, value, message):
     with pytest.raises(ConfigError, match=message):
         tiny_config(tmp_path, **{field: value})
 
 
 def test_ema_switched_on_at_a_resume_starts_from_the_restored_g(tmp_path):
     training.train(tiny_config(tmp_path, steps=1, export=False, deterministic=True), verbose=0)
-    g1 = [v.numpy() for v in restored_run(tmp_path).gan.generator.trainable_variables]
+    g1 = [v.numpy() for v in restored_run(tmp_path).generator.trainable_variables]
     result = training.train(tiny_config(tmp_path, steps=2, ema_decay=0.9, deterministic=True), verbose=0)
     assert result.step == 2
     run = restored_run(tmp_path)
-    g2 = [v.numpy() for v in run.gan.generator.trainable_variables]
+    g2 = [v.numpy() for v in run.generator.trainable_variables]
     assert any(not np.array_equal(a, b) for a, b in zip(g1, g2, strict=True))  # the resumed step trained G
-    for e, a, b in zip(run.gan.ema_generator.trainable_variables, g1, g2, strict=True):
+    for e, a, b in zip(run.ema_generator.trainable_variables, g1, g2, strict=True):
         np.testing.assert_allclose(e.numpy(), 0.9 * a + 0.1 * b, rtol=1e-5, atol=1e-6)
     z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
-    ema_images = to_uint8(run.gan.ema_generator(z, training=False), run.nets.output_range).numpy()
+    ema_images = to_uint8(run.ema_generator(z, training=False), OUTPUT_RANGE).numpy()
     assert np.abs(ema_images.astype(int) - exported_images(result.export_dir, z).astype(int)).max() <= 1
 
 
@@ -207,7 +214,7 @@ def test_ema_switched_off_at_a_resume_exports_g(tmp_path):
     assert result.step == 2 and training.load_saved_config(str(tmp_path)).ema_decay == 0
     run = restored_run(tmp_path)
     z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
-    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    g_images = to_uint8(run.generator(z, training=False), OUTPUT_RANGE).numpy()
     assert np.abs(g_images.astype(int) - exported_images(result.export_dir, z).astype(int)).max() <= 1
 
 
@@ -217,16 +224,16 @@ def test_export_of_a_run_whose_ema_has_no_checkpoint_yet_takes_g(tmp_path):
     training.train(tiny_config(tmp_path, steps=1, export=False), verbose=0)
     saved = training.load_saved_config(str(tmp_path))
     with open(os.path.join(tmp_path, "config.json"), "w") as f:
-        f.write(dataclasses.replace(saved, ema_decay=0.9).to_json())
+        f.write(saved.replace(ema_decay=0.9).to_json())
     export_dir = training.export_from_run_dir(str(tmp_path))
     run = restored_run(tmp_path)
     z = np.random.default_rng(0).standard_normal((8, 100)).astype(np.float32)
-    g_images = to_uint8(run.gan.generator(z, training=False), run.nets.output_range).numpy()
+    g_images = to_uint8(run.generator(z, training=False), OUTPUT_RANGE).numpy()
     np.testing.assert_array_equal(exported_images(export_dir, z), g_images)
 
 
 def test_cli_flags_reach_the_config(tmp_path):
-    from _util import TINY_FLAGS, run_module
+    from tests._util import TINY_FLAGS, run_module
 
     flags = ["--loss=wasserstein", "--gp_weight=10", "--d_steps=2", "--beta_1=0", "--beta_2=0.9"]
     flags += ["--spectral_norm", "--diffaugment=translation", "--ema_decay=0.5", "--r1_gamma=0.1", "--r1_interval=4"]
@@ -239,7 +246,7 @@ def test_cli_flags_reach_the_config(tmp_path):
 
 
 def test_cli_unknown_augmentation_is_a_clear_error(tmp_path):
-    from _util import TINY_FLAGS, run_module
+    from tests._util import TINY_FLAGS, run_module
 
     proc = run_module("tfgan.train", *TINY_FLAGS, f"--model_dir={tmp_path}", "--diffaugment=translation,flip")
     assert proc.returncode == 2
@@ -247,13 +254,13 @@ def test_cli_unknown_augmentation_is_a_clear_error(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_families_train_on_two_replicas_with_identical_copies():
+def test_extensions_train_on_two_replicas_with_identical_copies():
     import subprocess
     import sys
 
-    from _util import ROOT, cli_env
+    from tests._util import ROOT, cli_env
 
-    script = os.path.join(ROOT, "tests", "_families_mirrored.py")
+    script = os.path.join(ROOT, "tests", "_extensions_mirrored.py")
     proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=cli_env(), timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = [line.split() for line in proc.stdout.splitlines() if line.startswith("RESULT")]

@@ -6,12 +6,10 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tfgan import augment, distribute, ema, losses, precision, regularizers
-from tfgan.conditioning import with_labels
-from tfgan.networks import sample_noise
-
-# Counters written identically by every replica: keep the first replica's.
-_REPLICATED = {"aggregation": "only_first_replica"}
+from tfgan import augment, distribute, ema, losses, precision, regularizers, steps
+from tfgan.families.image.blocks import sample_noise
+from tfgan.families.image.conditioning import with_labels
+from tfgan.families.image.replicas import step_images
 
 # Bits of `GAN.nonfinite`: which quantities of the last train step were NaN or
 # infinite (their update was not applied).
@@ -35,11 +33,6 @@ METRIC_NAMES = (
     "critic_real",
     "critic_fake",
 )
-
-
-def _unscaled_norm(grads, optimizer):
-    """Global norm of the gradients of the unscaled loss (read before `apply` rescales)."""
-    return tf.linalg.global_norm(grads) / ops.cast(precision.loss_scale(optimizer), "float32")
 
 
 def can_fuse(discriminator) -> bool:
@@ -80,7 +73,7 @@ class GAN(keras.Model):
     C], "label": int32 [k, B]}`` (`pipelines.make_train_dataset` with
     ``group=k``), images in the generator's output range; under a
     `tf.distribute` strategy, the images alone laid out [B, k, H, W, C]
-    (`tfgan.distribute.prepare_dataset`).
+    (`tfgan.families.image.replicas.distributed`).
 
     Args:
       generator: z [B, latent_dim] -> images [B, H, W, C].
@@ -128,20 +121,9 @@ class GAN(keras.Model):
             fuse_discriminator = fuses_by_default(discriminator)
         self.fuse_discriminator = bool(fuse_discriminator)
         self.num_classes = num_classes or None
-        # Counts completed train steps (generator updates); checkpointed, so a
-        # resumed run knows where it is.
-        self.step = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False, name="step", **_REPLICATED
-        )
-        # A non-finite loss or gradient never reaches the weights: its update is
-        # skipped, flagged here (NONFINITE_BITS) and counted, and the callbacks
-        # decide whether training stops (`tfgan.callbacks.NanGuard`).
-        self.nonfinite = self.add_weight(
-            shape=(), dtype="int32", initializer="zeros", trainable=False, name="nonfinite", **_REPLICATED
-        )
-        self.skipped_updates = self.add_weight(
-            shape=(), dtype="int64", initializer="zeros", trainable=False, name="skipped_updates", **_REPLICATED
-        )
+        # step counts generator updates; a NaN/inf update is skipped and flagged
+        # (NONFINITE_BITS) for `tfgan.run.callbacks.NanGuard`.
+        steps.add_step_counters(self, NONFINITE_BITS)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.built = True
 
@@ -151,7 +133,7 @@ class GAN(keras.Model):
         g_optimizer,
         loss="non_saturating",
         *,
-        families=None,
+        extensions=None,
         **kwargs,
     ):
         """Configures training.
@@ -159,8 +141,8 @@ class GAN(keras.Model):
         Args:
           d_optimizer: Optimizer of the discriminator.
           g_optimizer: Optimizer of the generator.
-          loss: A loss family name of `tfgan.losses`.
-          families: Keyword arguments of `_configure_families` (penalties,
+          loss: A loss name of `tfgan.losses.LOSSES`.
+          extensions: Keyword arguments of `_configure_extensions` (penalties,
             DiffAugment, EMA); None: all off.
           **kwargs: Passed to `keras.Model.compile` (e.g. ``jit_compile``,
             ``steps_per_execution``).
@@ -170,7 +152,7 @@ class GAN(keras.Model):
         self.g_optimizer = g_optimizer
         self.loss_name = loss
         self.d_loss_fn, self.g_loss_fn = losses.get_loss(loss)
-        self._configure_families(**(families or {}))
+        self._configure_extensions(**(extensions or {}))
 
     def build_optimizers(self):
         """Creates optimizer slots now, so a checkpoint can be restored into them."""
@@ -206,7 +188,7 @@ class GAN(keras.Model):
         return self.discriminator(with_labels(images, labels), training=training)
 
     def train_step(self, data):
-        images = distribute.step_images(data)
+        images = step_images(data)
         # Under several replicas the labels are not carried (training.train refuses
         # --conditional there), so only a dict element can hold them.
         labels = data["label"] if self.num_classes else None
@@ -250,10 +232,9 @@ class GAN(keras.Model):
             # Identity unless the optimiser scales losses (--mixed_precision).
             scaled_loss = self.d_optimizer.scale_loss(total)
         variables = self.discriminator.trainable_variables
-        # Mean of the replicas' gradients: the gradient of the global batch's mean loss.
-        grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
-        grad_norm = _unscaled_norm(grads, self.d_optimizer)
-        overflow = self._apply_if_finite(self.d_optimizer, grads, variables, total, grad_norm, loss_bit=1)
+        grad_norm, overflow = steps.update(
+            self, self.d_optimizer, tape.gradient(scaled_loss, variables), variables, total, loss_bit=1
+        )
         self._track_d(loss, real_logits, fake_logits, grad_norm)
         return overflow
 
@@ -270,30 +251,6 @@ class GAN(keras.Model):
             + self.generator.non_trainable_variables
             + ema_variables
         )
-
-    def _apply_if_finite(self, optimizer, grads, variables, loss, grad_norm, loss_bit, skip=False):
-        """Applies the update unless the loss or the gradients are NaN/inf, or `skip`.
-
-        Returns:
-          Whether the gradients overflowed under loss scaling (always False
-          without): routine, not a NaN event; `tfgan.precision.end_step`
-          skips the whole step and lowers the scales.
-        """
-        loss_ok = ops.all(ops.isfinite(distribute.all_mean(loss)))  # the same on every replica
-        overflow = False
-        if precision.scales_losses(optimizer):
-            overflow = ops.logical_not(ops.isfinite(grad_norm))
-            grads, optimizer = precision.unscale(grads, optimizer), precision.unscaled(optimizer)
-            grads_ok = True
-        else:
-            grads_ok = ops.isfinite(grad_norm)
-        ok = ops.logical_and(loss_ok, grads_ok)
-        flags = ops.where(loss_ok, 0, loss_bit) + ops.where(grads_ok, 0, 2 * loss_bit)
-        self.nonfinite.assign(tf.bitwise.bitwise_or(self.nonfinite, ops.cast(flags, "int32")))
-        self.skipped_updates.assign_add(ops.cast(ops.logical_not(ok), "int64"))
-        apply = ops.logical_and(ok, ops.logical_not(ops.logical_or(overflow, skip)))
-        distribute.apply_if(apply, optimizer, grads, variables)
-        return overflow
 
     def _discriminate(self, real, fake, real_labels=None, fake_labels=None):
         """D's logits on `real` and on `fake`, in one pass when fused."""
@@ -313,9 +270,9 @@ class GAN(keras.Model):
             loss = self.g_loss_fn(fake_logits)
             scaled_loss = self.g_optimizer.scale_loss(loss)
         variables = self.generator.trainable_variables
-        grads = distribute.all_mean(tape.gradient(scaled_loss, variables))
-        grad_norm = _unscaled_norm(grads, self.g_optimizer)
-        overflow = self._apply_if_finite(self.g_optimizer, grads, variables, loss, grad_norm, loss_bit=4, skip=skip)
+        grad_norm, overflow = steps.update(
+            self, self.g_optimizer, tape.gradient(scaled_loss, variables), variables, loss, loss_bit=4, skip=skip
+        )
         self._update_ema()
         self.trackers["g_loss"].update_state(loss)
         self.trackers["g_grad_norm"].update_state(grad_norm)
@@ -333,9 +290,9 @@ class GAN(keras.Model):
         t["critic_real"].update_state(ops.mean(ops.cast(real_logits, "float32")))
         t["critic_fake"].update_state(ops.mean(ops.cast(fake_logits, "float32")))
 
-    # --- Families beyond the 2014 GAN: penalties, DiffAugment, EMA. ---
+    # --- Extensions of the 2014 GAN: penalties, DiffAugment, EMA. ---
 
-    def _configure_families(
+    def _configure_extensions(
         self, gp_weight=0.0, r1_gamma=0.0, r1_interval=1, diffaugment=(), ema_decay=0.0, augment_seed=None
     ):
         """Sets up the optional parts of the game; each is off at its default.
@@ -363,7 +320,7 @@ class GAN(keras.Model):
         # leaves G's noise as it was.
         if not hasattr(self, "d_updates"):
             self.d_updates = self.add_weight(
-                shape=(), dtype="int64", initializer="zeros", trainable=False, name="d_updates", **_REPLICATED
+                shape=(), dtype="int64", initializer="zeros", trainable=False, name="d_updates", **steps.REPLICATED
             )
             self.penalty_seed = keras.random.SeedGenerator(None if augment_seed is None else augment_seed + 1)
         for name, on in (("gp", self.gp_weight), ("r1", self.r1_gamma)):

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 import pytest
-from _util import run_module, tiny_config
 
+from tests._util import run_module, tiny_config
 from tfgan import metrics
 
 

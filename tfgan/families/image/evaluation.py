@@ -18,10 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 import pipelines
-from tfgan import exporting, metrics
-from tfgan.conditioning import with_labels
-from tfgan.errors import TfganError
+from tfgan import metrics
+from tfgan.errors import ConfigError, TfganError
+from tfgan.families.image import export as exporting
+from tfgan.families.image.conditioning import with_labels
 from tfgan.fileio import atomic_write
+from tfgan.run import exports
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,11 @@ class EvalConfig:
     inception_weights: str | None = None
     kid_subsets: int = 100
     seed: int = 0
+
+    def __post_init__(self):
+        for name in ("num_samples", "parzen_samples", "parzen_valid", "classifier_epochs", "kid_subsets"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name} must be a positive integer, got {getattr(self, name)}.")
 
 
 def generated_images(export_dir: str, n: int, seed: int = 0, batch: int = 1000, num_classes=None) -> np.ndarray:
@@ -265,8 +272,8 @@ def evaluate(config: EvalConfig) -> dict:
     """
     if not os.path.isdir(config.export_dir):
         raise TfganError(f"--export_dir={config.export_dir} does not exist.")
-    export_dir = exporting.latest_version(config.export_dir)
-    meta = exporting.load_metadata(export_dir)
+    export_dir = exports.latest_version(config.export_dir)
+    meta = exports.load_metadata(export_dir)
     h, w, c = meta["image_shape"]
     open_split = lambda split: pipelines.open_source(  # noqa: E731
         config.dataset, data_dir=config.data_dir, split=split, image_size=h, channels=c

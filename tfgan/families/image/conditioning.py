@@ -17,12 +17,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-
-def maybe_spectral_norm(layer, enabled: bool):
-    """`tfgan.networks.maybe_spectral_norm` (imported late: networks imports this module)."""
-    from tfgan.networks import maybe_spectral_norm as wrap
-
-    return wrap(layer, enabled)
+from tfgan.families.image.blocks import maybe_spectral_norm
 
 
 def with_labels(x, labels=None):

@@ -8,8 +8,9 @@ import pytest
 import tensorflow as tf
 
 from tests._util import tiny_config
-from tfgan import convolution, networks
-from tfgan.gan import GAN, can_fuse, fuses_by_default
+from tfgan import convolution
+from tfgan.families.image import networks
+from tfgan.families.image.model import GAN, can_fuse, fuses_by_default
 
 SHAPES = {"dcgan": (16, 16, 1), "mlp": (6, 6, 1)}  # dcgan: two stride-2 layers each in G and D
 LATENT = 4
@@ -125,11 +126,9 @@ def test_fusion_is_automatic_only_without_batchnorm_or_convolutions():
 
 def test_default_run_uses_the_fastest_measured_path(tmp_path):
     """What `tfgan.train` builds by default: two D passes for dcgan, no XLA (slower on CPU; README, Performance)."""
-    import pipelines
     from tfgan import training
 
     config = tiny_config(tmp_path / "run")
     assert config.jit_compile is False and config.steps_per_execution == 1 and not config.mixed_precision
-    source = pipelines.open_source("digits", image_size=8)
-    run = training.build_run(config, source)
-    assert config.model == "dcgan" and not run.gan.fuse_discriminator
+    gan = training.build(config)[1].model
+    assert config.model == "dcgan" and not gan.fuse_discriminator

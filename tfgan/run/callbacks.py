@@ -1,21 +1,21 @@
-"""Keras callbacks of a training run: checkpoints and TensorBoard."""
+"""Keras callbacks of a training run, whatever the family: checkpoints, the NaN guard, TensorBoard.
+
+They read only what every family's model has (`tfgan.steps.add_step_counters`:
+``step``, ``nonfinite``, ``skipped_updates``, ``nonfinite_bits``) and call
+the family's own summary function for pictures and sounds.
+"""
 
 from __future__ import annotations
 
 import logging
-import math
 
 import keras
-import numpy as np
 import tensorflow as tf
+from tensorboard.plugins.custom_scalar import summary as cs_summary
 
-from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
-from tfgan.images import make_grid, to_uint8
 
 log = logging.getLogger(__name__)
-
-LOG_4 = math.log(4.0)
 
 
 def current_step(model) -> int:
@@ -65,7 +65,7 @@ class NonFiniteError(TfganError):
 class NanGuard(keras.callbacks.Callback):
     """Stops training when a step's loss or gradients are not finite.
 
-    `GAN.train_step` never applies such an update (the weights stay as they
+    A family's ``train_step`` never applies such an update (`tfgan.steps.apply_if_finite`) (the weights stay as they
     were) and flags what went wrong; this callback turns the flag into a
     stop, or, with ``mode="skip"``, into a warning until more than
     `max_skips` updates have been skipped in the run. Put it first among the
@@ -80,9 +80,7 @@ class NanGuard(keras.callbacks.Callback):
         flags = int(keras.ops.convert_to_numpy(self.model.nonfinite))
         if not flags:
             return
-        from tfgan.gan import NONFINITE_BITS
-
-        what = ", ".join(name for bit, name in NONFINITE_BITS.items() if flags & bit)
+        what = ", ".join(name for bit, name in self.model.nonfinite_bits.items() if flags & bit)
         step = current_step(self.model)
         skipped = int(keras.ops.convert_to_numpy(self.model.skipped_updates))
         if self.mode == "skip" and skipped <= self.max_skips:
@@ -100,102 +98,51 @@ class NanGuard(keras.callbacks.Callback):
         )
 
 
-def equilibrium_report(logs) -> str:
-    """One line comparing D's outputs and V with the paper's equilibrium."""
-    return (
-        f"D(x)={logs['d_real']:.3f} D(G(z))={logs['d_fake']:.3f} (equilibrium: both 0.5); "
-        f"V(D,G)={logs['value']:.3f} (equilibrium: -log 4 = {-LOG_4:.3f})"
-    )
-
-
-def _write_layout(writer):
-    """A TensorBoard custom-scalars page: D(x), D(G(z)) and V beside their equilibria."""
-    try:
-        from tensorboard.plugins.custom_scalar import layout_pb2
-        from tensorboard.plugins.custom_scalar import summary as cs_summary
-    except ImportError:  # TensorBoard not installed: the scalars are still written
-        return
-    chart = layout_pb2.Chart
-    multiline = layout_pb2.MultilineChartContent
-    layout = layout_pb2.Layout(
-        category=[
-            layout_pb2.Category(
-                title="equilibrium (Goodfellow et al. 2014: D(x) = D(G(z)) = 1/2, V = -log 4)",
-                chart=[
-                    chart(title="D(x), D(G(z)) vs 1/2", multiline=multiline(tag=[r"^d_(real|fake)$", r"^eq/half$"])),
-                    chart(title="V(D,G) vs -log 4", multiline=multiline(tag=[r"^value$", r"^eq/minus_log_4$"])),
-                    chart(title="losses", multiline=multiline(tag=[r"^[dg]_loss$"])),
-                    chart(title="gradient norms", multiline=multiline(tag=[r"^[dg]_grad_norm$"])),
-                ],
-            )
-        ]
-    )
-    with writer.as_default():
-        tf.summary.experimental.write_raw_pb(cs_summary.pb(layout).SerializeToString(), step=0)
-
-
-def sample_grid(generator, fixed_z, value_range, fixed_labels=None) -> np.ndarray:
-    """G's images of `fixed_z` as one uint8 grid.
-
-    With `fixed_labels` (a conditional generator) each row holds one class:
-    the grid has as many rows as distinct labels.
-    """
-    images = generator(with_labels(fixed_z, fixed_labels), training=False)
-    rows = None if fixed_labels is None else len(np.unique(fixed_labels))
-    return make_grid(to_uint8(images, value_range).numpy(), rows=rows)
-
-
 class TensorBoardWriter(keras.callbacks.Callback):
-    """Writes every metric and a sample grid from a fixed z to TensorBoard.
+    """Writes every metric, and the family's summaries, to TensorBoard.
 
     Events are indexed by the model's own step counter, so a resumed run
     continues its curves instead of overwriting them.
 
     Args:
       logdir: Event file directory.
-      fixed_z: float32 [N, latent_dim]: the same noise at every sample, so a
-        user watches the same forgeries improve.
-      value_range: The generator's output range.
+      summarize: ``step -> None``: the family's pictures or sounds, written
+        into the default writer (`tfgan.run.family.Trainer.summarize`).
       log_every: Scalars every this many steps.
-      sample_every: Sample grid every this many steps; 0 means each epoch.
-      fixed_labels: int32 [N] class labels of a conditional generator (one
-        grid row per class), or None.
+      sample_every: `summarize` every this many steps; 0 means each epoch.
+      layout: A custom-scalars `layout_pb2.Layout` to write once, or None.
+      constants: Scalars written beside the metrics at every logged step
+        (reference lines such as an equilibrium value).
     """
 
-    def __init__(self, logdir, fixed_z, value_range, log_every=10, sample_every=0, fixed_labels=None):
+    def __init__(self, logdir, summarize, log_every=10, sample_every=0, layout=None, constants=None):
         super().__init__()
         self.writer = tf.summary.create_file_writer(logdir)
-        self.fixed_z = np.asarray(fixed_z, np.float32)
-        self.fixed_labels = fixed_labels
-        self.value_range = value_range
+        self.summarize = summarize
         self.log_every, self.sample_every = log_every, sample_every
+        self.layout, self.constants = layout, dict(constants or {})
         self.last_logs = {}
-        self._written = {"scalars": None, "images": None}  # last step of each, never written twice
+        self._written = {"scalars": None, "summaries": None}  # last step of each, never written twice
 
     def on_train_begin(self, logs=None):
-        _write_layout(self.writer)
+        if self.layout is not None:
+            with self.writer.as_default():
+                tf.summary.experimental.write_raw_pb(cs_summary.pb(self.layout).SerializeToString(), step=0)
 
     def _scalars(self, step, logs):
         if self._written["scalars"] == step:
             return
         self._written["scalars"] = step
         with self.writer.as_default(step=step):
-            for name, value in logs.items():
+            for name, value in {**logs, **self.constants}.items():
                 tf.summary.scalar(name, float(value))
-            tf.summary.scalar("eq/half", 0.5)
-            tf.summary.scalar("eq/minus_log_4", -LOG_4)
 
-    def sample_grid(self) -> np.ndarray:
-        return sample_grid(self.model.sampling_generator, self.fixed_z, self.value_range, self.fixed_labels)
-
-    def _images(self, step):
-        if self._written["images"] == step:
+    def _summaries(self, step):
+        if self._written["summaries"] == step:
             return
-        self._written["images"] = step
+        self._written["summaries"] = step
         with self.writer.as_default(step=step):
-            tf.summary.image("samples", self.sample_grid()[None], step=step)
-            if self.last_logs:
-                tf.summary.text("equilibrium", f"step {step}: " + equilibrium_report(self.last_logs))
+            self.summarize(step)
         self.writer.flush()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -204,15 +151,15 @@ class TensorBoardWriter(keras.callbacks.Callback):
         if step % self.log_every == 0 and self.last_logs:
             self._scalars(step, self.last_logs)
         if self.sample_every and step % self.sample_every == 0:
-            self._images(step)
+            self._summaries(step)
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.sample_every:
-            self._images(current_step(self.model))
+            self._summaries(current_step(self.model))
 
     def on_train_end(self, logs=None):
         step = current_step(self.model)
         if self.last_logs:
             self._scalars(step, self.last_logs)
-        self._images(step)
+        self._summaries(step)
         self.writer.flush()

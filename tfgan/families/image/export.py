@@ -1,12 +1,8 @@
-"""Export a trained generator as a SavedModel that TF Serving serves as it is.
+"""The image GAN's export: its generator as a SavedModel that TF Serving serves as it is.
 
-Layout (what TF Serving watches)::
-
-    <export_base>/<version>/saved_model.pb, variables/, metadata.json
-
-A version is written under a hidden temporary name and renamed when
-complete, so a server never sees half a model; an existing version is never
-overwritten. Signatures (batch dimension always None):
+Versions are written by `tfgan.run.exports.publish` (atomic, integer
+versions, metadata.json with ``family: image``). Signatures (batch
+dimension always None):
 
 - ``serving_default``: ``z`` float32 [None, latent_dim] -> ``images`` uint8
   [None, H, W, C] in 0..255.
@@ -26,21 +22,16 @@ The graph holds only standard TensorFlow ops: no py_function, no pickles.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
-
 import numpy as np
 import tensorflow as tf
 
-from tfgan.conditioning import with_labels
 from tfgan.errors import TfganError
-from tfgan.fileio import atomic_write, publish_mode
+from tfgan.families.image.blocks import SQRT3
+from tfgan.families.image.conditioning import with_labels
 from tfgan.images import to_uint8
-from tfgan.networks import SQRT3
+from tfgan.run import exports
 
-METADATA_FILE = "metadata.json"
+FAMILY = "image"
 
 
 def stateless_latent(seeds, latent_dim: int, noise: str) -> tf.Tensor:
@@ -105,14 +96,6 @@ class _ServableConditionalGenerator(tf.Module):
         return self._from_z(stateless_latent(seed, self._latent_dim, self._noise), label)
 
 
-def next_version(export_base: str) -> int:
-    """One more than the highest integer version directory (1 if none)."""
-    if not os.path.isdir(export_base):
-        return 1
-    versions = [int(d) for d in os.listdir(export_base) if d.isdigit()]
-    return max(versions, default=0) + 1
-
-
 def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int = 0, num_classes=None) -> None:
     """Refuses a generator whose samples hold NaN or infinity.
 
@@ -129,14 +112,17 @@ def check_finite(generator, latent_dim: int, noise: str, n: int = 16, seed: int 
         )
 
 
-def export_generator(
-    generator, export_base: str, *, latent_dim: int, noise: str, value_range, metadata=None, num_classes=None
-) -> str:
-    """Writes the generator as a new SavedModel version under `export_base`.
+def write_generator(
+    generator, staging_dir: str, *, latent_dim: int, noise: str, value_range, metadata=None, num_classes=None
+) -> dict:
+    """Writes the generator's SavedModel into `staging_dir`; returns its metadata.json facts.
+
+    `tfgan.run.exports.publish` calls this with an empty staging directory
+    and makes it a version atomically (`export_generator` does both).
 
     Args:
       generator: A Keras model z -> images in `value_range`.
-      export_base: The directory TF Serving watches (versions inside).
+      staging_dir: An empty directory.
       latent_dim: Size of z.
       noise: ``"uniform"`` or ``"normal"``, the training latent distribution.
       value_range: ``(low, high)`` of the generator's output.
@@ -144,83 +130,60 @@ def export_generator(
       num_classes: A class-conditional generator (``[z, label] -> images``)
         for labels 0..num_classes-1: the signatures take ``label``.
 
+    Raises:
+      TfganError: The generator's output is not finite.
+    """
+    check_finite(generator, latent_dim, noise, num_classes=num_classes)
+    if num_classes:
+        module = _ServableConditionalGenerator(generator, latent_dim, noise, value_range, num_classes)
+    else:
+        module = _ServableGenerator(generator, latent_dim, noise, value_range)
+    tf.saved_model.save(
+        module,
+        staging_dir,
+        signatures={"serving_default": module.serving_default, "sample": module.sample},
+    )
+    image_shape = [int(d) for d in generator.output_shape[1:]]
+    info = {
+        "latent_dim": latent_dim,
+        "noise": noise,
+        "image_shape": image_shape,
+        "signatures": {
+            "serving_default": {
+                "inputs": {"z": ["float32", [None, latent_dim]]},
+                "outputs": {"images": ["uint8", [None, *image_shape]]},
+            },
+            "sample": {
+                "inputs": {"seed": ["int64", [None]]},
+                "outputs": {"images": ["uint8", [None, *image_shape]]},
+            },
+        },
+        **(metadata or {}),
+    }
+    if num_classes:
+        info["num_classes"] = num_classes
+        for signature in info["signatures"].values():
+            signature["inputs"]["label"] = ["int32", [None]]
+    return info
+
+
+def export_generator(generator, export_base: str, **options) -> str:
+    """Writes the generator as a new SavedModel version under `export_base`.
+
+    Args:
+      generator: A Keras model z -> images.
+      export_base: The directory TF Serving watches (versions inside).
+      **options: Those of `write_generator` (latent_dim, noise,
+        value_range, metadata, num_classes).
+
     Returns:
       The path of the new version directory.
 
     Raises:
       TfganError: The generator's output is not finite, or the target
-        cannot be written.
+        cannot be written; nothing is left behind then.
     """
-    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
-        raise TfganError(
-            f"{export_base} is itself an exported version (it holds saved_model.pb); pass its parent "
-            f"directory ({os.path.dirname(os.path.abspath(export_base))}) so a new version is added beside it."
-        )
-    check_finite(generator, latent_dim, noise, num_classes=num_classes)
-    os.makedirs(export_base, exist_ok=True)
-    version = next_version(export_base)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
-    try:
-        if num_classes:
-            module = _ServableConditionalGenerator(generator, latent_dim, noise, value_range, num_classes)
-        else:
-            module = _ServableGenerator(generator, latent_dim, noise, value_range)
-        tf.saved_model.save(
-            module,
-            tmp,
-            signatures={"serving_default": module.serving_default, "sample": module.sample},
-        )
-        image_shape = [int(d) for d in generator.output_shape[1:]]
-        info = {
-            "latent_dim": latent_dim,
-            "noise": noise,
-            "image_shape": image_shape,
-            "version": version,
-            "signatures": {
-                "serving_default": {
-                    "inputs": {"z": ["float32", [None, latent_dim]]},
-                    "outputs": {"images": ["uint8", [None, *image_shape]]},
-                },
-                "sample": {
-                    "inputs": {"seed": ["int64", [None]]},
-                    "outputs": {"images": ["uint8", [None, *image_shape]]},
-                },
-            },
-            **(metadata or {}),
-        }
-        if num_classes:
-            info["num_classes"] = num_classes
-            for signature in info["signatures"].values():
-                signature["inputs"]["label"] = ["int32", [None]]
-        atomic_write(os.path.join(tmp, METADATA_FILE), json.dumps(info, indent=2, sort_keys=True) + "\n")
-        final = os.path.join(export_base, str(version))
-        if os.path.exists(final):  # another exporter won the race: never overwrite
-            raise TfganError(f"export version {final} appeared while exporting; not overwritten.")
-        publish_mode(tmp, directory=True)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
-
-
-def load_metadata(export_dir: str) -> dict:
-    """Reads ``metadata.json`` of an export version directory."""
-    path = os.path.join(export_dir, METADATA_FILE)
-    if not os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        raise TfganError(f"{export_dir} is not an exported generator (no saved_model.pb in it).")
-    with open(path) as f:
-        return json.load(f)
-
-
-def latest_version(export_base: str) -> str:
-    """The highest version directory under `export_base` (or the dir itself if it is one)."""
-    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
-        return export_base
-    version = next_version(export_base) - 1
-    if version < 1:
-        raise TfganError(f"no exported version under {export_base}; run `python -m tfgan.export` first.")
-    return os.path.join(export_base, str(version))
+    return exports.publish(export_base, lambda staging: write_generator(generator, staging, **options), family=FAMILY)
 
 
 def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
@@ -236,7 +199,7 @@ def sample_images(export_dir: str, seeds, labels=None) -> np.ndarray:
       TfganError: Labels missing for a conditional export, given to an
         unconditional one, or out of range.
     """
-    classes = load_metadata(export_dir).get("num_classes")
+    classes = exports.load_metadata(export_dir).get("num_classes")
     if classes and labels is None:
         raise TfganError(f"{export_dir} is a conditional generator of {classes} classes: give labels (--label).")
     if not classes and labels is not None:
