@@ -8,11 +8,12 @@ evaluation, and hands the run machinery a `tfgan.run.family.Family` record.
 from __future__ import annotations
 
 from tfgan.errors import ConfigError
-from tfgan.families import image
+from tfgan.families import image, music
 from tfgan.run.family import Family
 
 FAMILIES: dict[str, Family] = {
     image.FAMILY.name: image.FAMILY,
+    music.FAMILY.name: music.FAMILY,
 }
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from pipelines import pianoroll
 from tfgan.errors import ConfigError
 from tfgan.families.music import export, metrics
+from tfgan.run import exports
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,7 +97,7 @@ def evaluate(options: EvalOptions, export_dir: str | None = None) -> dict:
       ``{"samples": {metric: value}, "real": {metric: value}, "diversity":
       {...}, "num_samples": N, "num_real": M, "options": {...}}``.
     """
-    export_dir = export_dir or export.latest_version(options.export_dir)
+    export_dir = export_dir or exports.latest_version(options.export_dir)
     info = export.load_metadata(export_dir)
     real = real_phrases(info, options.data, options.cache_dir)
     # Training phrases for the copy check: every window (a 1-bar hop), not only the non-overlapping ones.

@@ -35,9 +35,10 @@ from tfgan.errors import TfganError
 from tfgan.families.music import networks
 from tfgan.families.music.params import MusicParams
 from tfgan.fileio import atomic_write
+from tfgan.run import exports
 
 FAMILY = "music"
-METADATA_FILE = "metadata.json"
+METADATA_FILE = exports.METADATA_FILE
 
 
 def stateless_latents(seeds, shapes: dict, salt: int = 0) -> dict:
@@ -199,33 +200,13 @@ def save_with_metadata(directory: str, generator, params: MusicParams) -> str:
     return directory
 
 
-def latest_version(export_base: str) -> str:
-    """The highest integer version under `export_base` (or `export_base` itself if it is a version).
-
-    Raises:
-      TfganError: No version there.
-    """
-    if os.path.isfile(os.path.join(export_base, "saved_model.pb")):
-        return export_base
-    versions = [int(d) for d in os.listdir(export_base) if d.isdigit()] if os.path.isdir(export_base) else []
-    if not versions:
-        raise TfganError(f"no exported version under {export_base}; run `python -m tfgan.export` first.")
-    return os.path.join(export_base, str(max(versions)))
-
-
 def load_metadata(export_dir: str) -> dict:
     """metadata.json of a music export.
 
     Raises:
       TfganError: Not an export, or not one of the music family.
     """
-    if not os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        raise TfganError(f"{export_dir} is not an exported model (no saved_model.pb in it).")
-    path = os.path.join(export_dir, METADATA_FILE)
-    if not os.path.isfile(path):
-        raise TfganError(f"{export_dir} has no {METADATA_FILE}; export it again with tfgan.")
-    with open(path) as f:
-        info = json.load(f)
+    info = exports.load_metadata(export_dir)
     if info.get("family") != FAMILY:
         raise TfganError(f"{export_dir} is a {info.get('family', 'image')} export, not a music (MuseGAN) one.")
     return info

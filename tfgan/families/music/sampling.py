@@ -12,6 +12,7 @@ from tfgan.errors import ConfigError, TfganError
 from tfgan.families.music import audio, export, midi, summaries
 from tfgan.fileio import atomic_write
 from tfgan.images import write_png
+from tfgan.run import exports
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +84,7 @@ def write_outputs(rolls, info: dict, *, out=None, midi_dir=None, wav=False, soun
 
 def sample(options: SampleOptions) -> str:
     """Draws `options.num` phrases from the export and writes what `options` asks for."""
-    export_dir = export.latest_version(options.export_dir)
+    export_dir = exports.latest_version(options.export_dir)
     info = export.load_metadata(export_dir)
     condition = None
     if options.condition:

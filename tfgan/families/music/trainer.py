@@ -16,13 +16,12 @@ from tfgan.families.music import audio, export, midi, networks, summaries
 from tfgan.families.music.model import MuseGAN, binarize, make_optimizers
 from tfgan.families.music.params import MusicParams
 from tfgan.images import write_png
+from tfgan.run import checkpoints
 from tfgan.run.config import RunConfig
 from tfgan.run.family import SetupContext, Trainer
 
 # The export's folder under <model_dir>/export/.
 EXPORT_NAME = "musegan"
-# Checkpoint errors that mean "missing, damaged or another model's".
-_RESTORE_ERRORS = (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError)
 
 
 def open_data(params: MusicParams) -> pianoroll.PianorollSource:
@@ -52,9 +51,7 @@ def distributed(ds: tf.data.Dataset, strategy) -> tf.data.Dataset:
     if not distribute.is_distributed(strategy):
         return ds
     ds = ds.map(lambda d: tf.experimental.numpy.swapaxes(d["pianoroll"], 0, 1), num_parallel_calls=tf.data.AUTOTUNE)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.with_options(options)
+    return distribute.shard_by_data(ds)
 
 
 def export_metadata(run: RunConfig, params: MusicParams, step: int) -> dict:
@@ -103,7 +100,7 @@ def setup(ctx: SetupContext) -> Trainer:
         d_opt, g_opt = precision.loss_scaled(d_opt), precision.loss_scaled(g_opt)
     model.compile(d_opt, g_opt, jit_compile=run.jit_compile, steps_per_execution=run.steps_per_execution)
     model.build_optimizers()
-    distribute.prepare_gan(model, strategy, sync_batchnorm=run.sync_batchnorm)
+    distribute.prepare([generator, discriminator], [d_opt, g_opt], strategy, sync_batchnorm=run.sync_batchnorm)
     checkpoint = dict(
         generator=model.generator,
         discriminator=model.discriminator,
@@ -182,12 +179,11 @@ def export_checkpoint(run: RunConfig, params: MusicParams, checkpoint: str, stag
     step = tf.Variable(0, dtype=tf.int64)
     key = "ema_generator" if params.ema_decay else "generator"
     try:
-        names = {name for name, _ in tf.train.list_variables(checkpoint)}
-        if not any(n.startswith(f"{key}/") for n in names):
-            key = "generator"
+        if key == "ema_generator" and not checkpoints.checkpoint_has(checkpoint, key):
+            key = "generator"  # the EMA was switched on after this checkpoint
         status = tf.train.Checkpoint(**{key: generator}, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()
-    except _RESTORE_ERRORS as e:
+    except checkpoints.RESTORE_ERRORS as e:
         raise TfganError(
             f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
             f"another model; pass --checkpoint= an intact one (see {os.path.dirname(checkpoint)})."
