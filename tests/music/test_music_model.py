@@ -1,0 +1,200 @@
+"""MuseGAN's train step, networks and export."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import ConfigError
+from tfgan.families.music import export, model, networks
+from tfgan.families.music.params import MusicParams
+
+
+def tiny(**overrides):
+    fields = dict(
+        bars=2,
+        steps_per_bar=8,
+        lowest_pitch=48,
+        num_pitches=12,
+        track_names=("a", "b"),
+        programs=(0, 33),
+        shared_latent=4,
+        shared_temporal_latent=4,
+        private_latent=4,
+        private_temporal_latent=4,
+        g_width=16,
+        d_width=2,
+        d_steps=2,
+    )
+    return MusicParams(**{**fields, **overrides})
+
+
+def real_batch(p, n=4, seed=0):
+    return tf.constant((np.random.default_rng(seed).random([n, *p.shape]) < 0.2).astype(np.float32))
+
+
+def compiled(p, seed=0):
+    m = model.MuseGAN(p, seed=seed)
+    m.compile(*model.make_optimizers(p))
+    m.build_optimizers()
+    return m
+
+
+def values(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def changed(before, variables):
+    return any(not np.array_equal(b, v.numpy()) for b, v in zip(before, variables, strict=True))
+
+
+@pytest.mark.parametrize("kind", ["hybrid", "composer", "jamming"])
+def test_generator_makes_rolls_of_every_model_in_range(kind):
+    p = tiny(model=kind)
+    g = networks.build_generator(p)
+    out = g(export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))).numpy()
+    assert out.shape == (3, 2, 8, 12, 2) and out.min() >= 0 and out.max() <= 1
+    assert networks.build_discriminator(p)(out).shape == (3, 1)
+
+
+def test_latent_inputs_follow_the_model():
+    assert set(networks.latent_shapes(tiny(model="composer"))) == {"z", "z_temporal"}
+    assert networks.latent_shapes(tiny(model="jamming")) == {"z_tracks": (2, 4), "z_tracks_temporal": (2, 4)}
+    assert networks.latent_shapes(tiny(temporal=False))["z_tracks_temporal"] == (2, 2, 4)  # per bar
+    assert networks.latent_shapes(tiny(condition_tracks=("a",)))["z_tracks"] == (1, 4)
+
+
+def test_a_d_step_changes_d_and_not_g():
+    m = compiled(tiny())
+    d, g = values(m.discriminator.trainable_variables), values(m.generator.trainable_variables)
+    m.d_step(real_batch(m.params))
+    assert changed(d, m.discriminator.trainable_variables)
+    assert not changed(g, m.generator.trainable_variables)
+    assert float(m.trackers["gp"].result()) > 0
+
+
+def test_a_g_step_changes_g_and_not_d():
+    m = compiled(tiny(ema_decay=0.5))
+    d, g = values(m.discriminator.trainable_variables), values(m.generator.trainable_variables)
+    e = values(m.ema_generator.trainable_variables)
+    m.g_step(4, real_batch(m.params))
+    assert changed(g, m.generator.trainable_variables)
+    assert not changed(d, m.discriminator.trainable_variables)
+    assert changed(e, m.ema_generator.trainable_variables)  # the average follows G
+
+
+def test_train_step_runs_k_critic_updates_and_counts_the_step():
+    p = tiny()
+    m = compiled(p)
+    data = {"pianoroll": tf.stack([real_batch(p, seed=i) for i in range(p.d_steps)])}
+    logs = m.train_step(data)
+    assert int(m.step.numpy()) == 1 and int(m.d_optimizer.iterations.numpy()) == p.d_steps
+    assert int(m.g_optimizer.iterations.numpy()) == 1
+    assert all(np.isfinite(float(v)) for v in logs.values())
+
+
+def test_a_nonfinite_loss_is_not_applied():
+    p = tiny()
+    m = compiled(p)
+    d = values(m.discriminator.trainable_variables)
+    m.d_step(real_batch(p) * np.nan)
+    assert not changed(d, m.discriminator.trainable_variables)
+    assert int(m.nonfinite.numpy()) & 1 and int(m.skipped_updates.numpy()) == 1
+
+
+def test_the_accompaniment_model_keeps_the_given_tracks():
+    p = tiny(condition_tracks=("b",))
+    g = networks.build_generator(p)
+    given = real_batch(p, n=3)[..., 1:2]
+    inputs = {**export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p)), "condition": given}
+    out = g(inputs).numpy()
+    np.testing.assert_array_equal(out[..., 1:2], given.numpy())
+    m = compiled(p)
+    before = values(m.generator.trainable_variables)
+    m.g_step(4, real_batch(p))
+    assert changed(before, m.generator.trainable_variables)
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"model": "quartet"}, "--model='quartet' is unknown"),
+        ({"num_pitches": 50}, "multiple of 12"),
+        ({"condition_tracks": ("tenor",)}, "tenor not among --track_names"),
+        ({"programs": (0,)}, "one program per track"),
+        ({"binarize": "round"}, "threshold or bernoulli"),
+    ],
+)
+def test_bad_parameters_are_one_clear_error(fields, message):
+    with pytest.raises(ConfigError, match=message):
+        tiny(**fields)
+
+
+def test_flag_strings_become_tuples():
+    p = tiny(track_names="x, y", programs="0,40", condition_tracks="y")
+    assert p.track_names == ("x", "y") and p.programs == (0, 40) and p.condition_indices == (1,)
+
+
+_RELOAD = """
+import json, sys
+import numpy as np, tensorflow as tf
+m = tf.saved_model.load(sys.argv[1])
+seed = tf.constant([5, 6, 7], tf.int64)
+if sys.argv[2] == "sample":
+    out = m.signatures["sample"](seed=seed)["pianoroll"]
+else:
+    out = m.signatures["accompany"](condition=tf.constant(np.load(sys.argv[3])), seed=seed)["pianoroll"]
+np.save(sys.argv[4], out.numpy())
+"""
+
+
+@pytest.mark.parametrize("condition", [(), ("a",)])
+def test_export_reloads_in_a_fresh_process_with_the_same_output(tmp_path, condition):
+    p = tiny(condition_tracks=condition, binarize="bernoulli")
+    directory = export.save_with_metadata(str(tmp_path / "1"), networks.build_generator(p), p)
+    given = (np.random.default_rng(0).random([3, 2, 8, 12, 1]) < 0.3).astype(np.uint8)
+    np.save(tmp_path / "given.npy", given)
+    here = export.sample_pianorolls(directory, [5, 6, 7], given if condition else None)
+    script = tmp_path / "reload.py"
+    script.write_text(_RELOAD)
+    kind = "accompany" if condition else "sample"
+    subprocess.run(
+        [sys.executable, str(script), directory, kind, str(tmp_path / "given.npy"), str(tmp_path / "o.npy")],
+        check=True,
+        cwd=tmp_path,
+    )  # cwd: no tfgan on the path, TensorFlow alone
+    there = np.load(tmp_path / "o.npy")
+    assert there.dtype == np.uint8 and there.shape == (3, 2, 8, 12, 2)
+    np.testing.assert_array_equal(there, here)
+    if condition:
+        np.testing.assert_array_equal(there[..., :1], given)
+    info = json.loads((tmp_path / "1" / "metadata.json").read_text())
+    assert (info["family"], info["lowest_pitch"], info["steps_per_bar"]) == ("music", 48, 8)
+    assert info["track_names"] == ["a", "b"] and info["programs"] == [0, 33]
+
+
+def test_sampling_refuses_a_wrong_condition(tmp_path):
+    p = tiny(condition_tracks=("a",))
+    directory = export.save_with_metadata(str(tmp_path / "1"), networks.build_generator(p), p)
+    with pytest.raises(Exception, match="pass them"):
+        export.sample_pianorolls(directory, [1])
+    with pytest.raises(Exception, match="must have shape"):
+        export.sample_pianorolls(directory, [1], np.zeros([1, 2, 8, 12, 2], np.uint8))
+
+
+@pytest.mark.parametrize("condition", [(), ("b",)])
+def test_a_checkpoint_holds_every_weight_of_both_networks(tmp_path, condition):
+    p = tiny(condition_tracks=condition)
+    a, b = compiled(p, seed=1), compiled(p, seed=2)
+    a.d_step(real_batch(p))
+    path = tf.train.Checkpoint(generator=a.generator, discriminator=a.discriminator).save(str(tmp_path / "c"))
+    tf.train.Checkpoint(generator=b.generator, discriminator=b.discriminator).restore(path).assert_consumed()
+    for x, y in zip(
+        a.generator.variables + a.discriminator.variables,
+        b.generator.variables + b.discriminator.variables,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())

@@ -1,0 +1,56 @@
+"""The music family's presets: preset name -> `RunConfig` and `MusicParams` field values."""
+
+from __future__ import annotations
+
+from pipelines.pianoroll import LPD_LOWEST_PITCH, LPD_TRACKS
+
+PRESETS = {
+    # Bach chorales (music21's corpus, embedded): 4 bars of 16ths, S/A/T/B in pitches 36..83, sized to
+    # train on a 2-core CPU within half an hour (hybrid model, narrower networks than the paper's).
+    "chorales": {
+        "data": "chorales",
+        "model": "hybrid",
+        "bars": 4,
+        "steps_per_bar": 16,
+        "lowest_pitch": 36,
+        "num_pitches": 48,
+        "hop_bars": 1,
+        "transpose": 2,
+        "shared_latent": 32,
+        "shared_temporal_latent": 32,
+        "private_latent": 32,
+        "private_temporal_latent": 32,
+        "g_width": 128,
+        "d_width": 16,
+        "batch_size": 64,
+        "steps": 4000,
+        "checkpoint_every": 500,
+        "log_every": 10,
+        "sample_every": 500,
+    },
+    # Dong et al. 2018's setting on LPD-5 (cleansed, 4 bars x 48 steps x 84 pitches x 5 tracks) for GPU users
+    # with their own copy of the training file: --data=lpd:/path/to/train_x_lpd_5_phr.npz.
+    "musegan_lpd5": {
+        "data": "lpd:train_x_lpd_5_phr.npz",
+        "model": "hybrid",
+        "bars": 4,
+        "steps_per_bar": 48,
+        "lowest_pitch": LPD_LOWEST_PITCH,
+        "num_pitches": 84,
+        "track_names": LPD_TRACKS,
+        "programs": (0, 0, 25, 33, 48),
+        "drum_tracks": ("drums",),
+        "shared_latent": 32,
+        "shared_temporal_latent": 32,
+        "private_latent": 32,
+        "private_temporal_latent": 32,
+        "g_width": 256,
+        "d_width": 32,
+        "tempo": 100.0,
+        "batch_size": 64,
+        "steps": 50000,
+        "checkpoint_every": 1000,
+        "log_every": 50,
+        "sample_every": 1000,
+    },
+}
