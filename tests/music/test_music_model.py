@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import ConfigError
+from tfgan.errors import ConfigError
 from tfgan.families.music import export, model, networks
 from tfgan.families.music.params import MusicParams
 

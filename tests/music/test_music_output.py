@@ -5,7 +5,7 @@ import wave
 import numpy as np
 import pytest
 
-from tfgan import TfganError
+from tfgan.errors import TfganError
 from tfgan.families.music import audio, midi, summaries
 
 
