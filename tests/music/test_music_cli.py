@@ -49,7 +49,11 @@ def tiny(model_dir, data, steps):
 
 def weights(model_dir):
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints")))
-    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if "save_counter" not in k and "OBJECT_GRAPH" not in k}
+    return {
+        k: reader.get_tensor(k)
+        for k in reader.get_variable_to_shape_map()
+        if "save_counter" not in k and "OBJECT_GRAPH" not in k
+    }
 
 
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
