@@ -19,6 +19,15 @@ class ConfigError(TfganError, ValueError):
     """Invalid flags or configuration."""
 
 
+def unknown_choices(settings, **choices) -> list[str]:
+    """One message per field of `settings` whose value is not among its `choices` (field name -> options)."""
+    return [
+        f"--{name}={getattr(settings, name)!r} is unknown; choose one of: {', '.join(options)}"
+        for name, options in choices.items()
+        if getattr(settings, name) not in options
+    ]
+
+
 def run_cli(main, argv) -> None:
     """Runs an absl `main(argv)`, turning user errors into one line and exit 2."""
     try:

@@ -6,7 +6,7 @@ import dataclasses
 import math
 
 from tfgan import augment
-from tfgan.errors import ConfigError
+from tfgan.errors import ConfigError, unknown_choices
 from tfgan.families.image.model import UPDATES
 from tfgan.families.image.networks import MODELS
 from tfgan.losses import LOSSES
@@ -98,22 +98,14 @@ class ImageParams:
     max_image_pixels: int | None = None
 
     def __post_init__(self):
-        errors = []
-        if self.model not in MODELS:
-            errors.append(f"--model={self.model!r} is unknown; choose one of: {', '.join(MODELS)}")
-        if self.loss not in LOSSES:
-            errors.append(f"--loss={self.loss!r} is unknown; choose one of: {', '.join(LOSSES)}")
-        if self.optimizer not in OPTIMIZERS:
-            errors.append(f"--optimizer={self.optimizer!r} is unknown; choose one of: {', '.join(OPTIMIZERS)}")
-        if self.update not in UPDATES:
-            errors.append(f"--update={self.update!r} is unknown; choose one of: {', '.join(UPDATES)}")
-        elif self.update == "simultaneous" and self.d_steps != 1:
+        errors = unknown_choices(
+            self, model=MODELS, loss=LOSSES, optimizer=OPTIMIZERS, update=UPDATES, conv_levers=CONV_LEVERS
+        )
+        if self.update == "simultaneous" and self.d_steps != 1:
             errors.append(
                 f"--update=simultaneous makes one D and one G update per step; drop --d_steps={self.d_steps} "
                 "or use --update=alternating"
             )
-        if self.conv_levers not in CONV_LEVERS:
-            errors.append(f"--conv_levers={self.conv_levers!r} is unknown; choose one of: {', '.join(CONV_LEVERS)}")
         for name in ("d_steps", "latent_dim", "momentum_ramp_epochs"):
             if getattr(self, name) < 1:
                 errors.append(f"--{name} must be a positive integer, got {getattr(self, name)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from tfgan.augment import parse_policy
-from tfgan.errors import ConfigError
+from tfgan.errors import ConfigError, unknown_choices
 
 MODELS = ("cyclegan", "pix2pix")
 UPSAMPLES = ("transpose", "resize")
@@ -90,13 +90,7 @@ class TranslationParams:
 
 def problems(p: TranslationParams) -> list[str]:
     """Everything wrong with `p`, one message per field."""
-    errors = []
-    if p.model not in MODELS:
-        errors.append(f"--model={p.model!r} is unknown; choose one of: {', '.join(MODELS)}")
-    if p.upsample not in UPSAMPLES:
-        errors.append(f"--upsample={p.upsample!r} is unknown; choose one of: {', '.join(UPSAMPLES)}")
-    if p.serve_size not in SERVE_SIZES:
-        errors.append(f"--serve_size={p.serve_size!r} is unknown; choose one of: {', '.join(SERVE_SIZES)}")
+    errors = unknown_choices(p, model=MODELS, upsample=UPSAMPLES, serve_size=SERVE_SIZES)
     if not p.domain_a:
         errors.append("--domain_a is required (an image source spec, or pairs:DIR for pix2pix)")
     if p.model == "cyclegan" and not p.domain_b:
