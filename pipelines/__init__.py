@@ -10,10 +10,11 @@ stream a training step consumes. Image sources:
 - ``tfds:<name>[/config]``: a TFDS dataset prepared in ``data_dir``.
 - ``folder:<path>``: PNG/JPEG/GIF/BMP files, recursively.
 - ``npz:<path>``: arrays ``x`` [N, H, W(, C)] and optional labels ``y``.
+- ``offline:<name>``: real data shipped inside wheels (`pipelines.offline`),
+  e.g. ``offline:mnist_5k``, 5,000 MNIST digits.
 
-Two image domains for translation (any of these, ``offline:<name>`` wheel
-data, one class by ``#class=``, or ``pairs:DIR``) are `pipelines.domains`;
-real data shipped inside wheels is `pipelines.offline`.
+Two image domains for translation (any of these, one class by ``#class=``,
+or ``pairs:DIR``) are `pipelines.domains`.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ from pipelines.base import (
 )
 from pipelines.digits import load_digits
 from pipelines.folder import FolderSource
+from pipelines.offline import open_offline
 from pipelines.tfds_source import TfdsSource
 
-SOURCE_KINDS = ("digits", "tfds:<name>[/config]", "folder:<path>", "npz:<path>")
+SOURCE_KINDS = ("digits", "tfds:<name>[/config]", "folder:<path>", "npz:<path>", "offline:<name>")
 
 
 def open_source(
@@ -51,7 +53,8 @@ def open_source(
 
     Args:
       spec: One of `SOURCE_KINDS`, e.g. ``"digits"``, ``"tfds:mnist"``,
-        ``"folder:/data/faces"``, ``"npz:/data/x.npz"``.
+        ``"folder:/data/faces"``, ``"npz:/data/x.npz"``,
+        ``"offline:mnist_5k"`` (real data inside a wheel, `pipelines.offline`).
       data_dir: TFDS data directory (``tfds:`` only).
       split: ``"train"`` or ``"test"`` (TFDS takes any split string).
       image_size: Square output size; None keeps the data's own.
@@ -80,6 +83,8 @@ def open_source(
         return FolderSource(arg, image_size=image_size, channels=channels, max_image_pixels=max_image_pixels)
     if kind == "npz" and arg:
         return load_npz(arg, split=split, image_size=image_size, channels=channels)
+    if kind == "offline" and arg:
+        return open_offline(arg, split=split, image_size=image_size, channels=channels)
     raise PipelineError(f"unknown dataset {spec!r}; use one of: {', '.join(SOURCE_KINDS)}.")
 
 

@@ -9,7 +9,9 @@ from tfgan.run import callbacks as cb
 def test_written_scalars_renames_drops_and_keeps():
     logs = {"d_loss": 1.5, "critic_real": 0.2, "other": 3}
     tags = {"d_loss": "loss/D", "critic_real": None}
-    assert cb.written_scalars(logs, tags) == {"loss/D": 1.5, "other": 3.0}
+    assert cb.written_scalars(logs, tags) == {"": {"loss/D": 1.5, "other": 3.0}}
+    tags = {"d_loss": ("run", "loss/D"), "critic_real": None}
+    assert cb.written_scalars(logs, tags) == {"run": {"loss/D": 1.5}, "": {"other": 3.0}}
 
 
 def test_progress_items_labels_and_derived_quantities():

@@ -65,3 +65,14 @@ def test_a_missing_wheel_names_the_pip_install(monkeypatch):
 def test_unknown_offline_name():
     with pytest.raises(PipelineError, match="unknown offline dataset 'nope'"):
         offline.load_arrays("nope")
+
+
+def test_open_source_opens_offline_specs_for_any_family(monkeypatch):
+    import pipelines
+
+    x = np.random.default_rng(0).integers(0, 256, (6, 4, 4), np.uint8)
+    monkeypatch.setitem(offline.OFFLINE, "fake", lambda: (x, np.arange(6, dtype=np.int32) % 2, ("even", "odd")))
+    source = pipelines.open_source("offline:fake", split="all", image_size=8)
+    assert source.info.num_examples == 6 and source.info.image_shape == (8, 8, 1)
+    with pytest.raises(PipelineError, match="offline:<name>"):
+        pipelines.open_source("offline")

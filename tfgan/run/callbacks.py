@@ -106,19 +106,23 @@ REFERENCE_RUN = "reference"
 
 
 def written_scalars(logs: dict, tags: dict) -> dict:
-    """The TensorBoard tag -> value of a step's metrics.
+    """The TensorBoard ``run -> {tag: value}`` of a step's metrics.
 
     Args:
       logs: Metric name -> value, as the model's ``train_step`` returns them.
-      tags: Metric name -> the tag written (`tfgan.run.family.Trainer.tags`);
-        None leaves a metric out of TensorBoard; a metric not named keeps
-        its name.
+      tags: Metric name -> the tag written (`tfgan.run.family.Trainer.tags`):
+        a tag (in the main run, ``""``), or ``(run, tag)`` to write it into
+        the log directory's subfolder `run`, so that metrics sharing a tag
+        share one chart, one colour per run; None leaves a metric out of
+        TensorBoard; a metric not named keeps its name.
     """
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for name, value in logs.items():
         tag = tags.get(name, name)
-        if tag is not None:
-            out[tag] = float(value)
+        if tag is None:
+            continue
+        run, tag = ("", tag) if isinstance(tag, str) else tag
+        out.setdefault(run, {})[tag] = float(value)
     return out
 
 
@@ -174,10 +178,14 @@ class TensorBoardWriter(keras.callbacks.Callback):
       sample_every: `summarize` every this many steps; 0 means each epoch.
       layout: A custom-scalars `layout_pb2.Layout` to write once, or None.
       constants: Reference lines (such as an equilibrium value), tag ->
-        value, written at every logged step into the run `REFERENCE_RUN`
-        (``<logdir>/reference``): give one the tag of the metric it
-        belongs to and TensorBoard draws both in that metric's chart.
-      tags: Metric name -> tag written (see `written_scalars`).
+        value, written into the run `REFERENCE_RUN` (``<logdir>/reference``)
+        at the start and with every `summarize`: give one the tag of the
+        metric it belongs to and TensorBoard draws both in that metric's
+        chart. Few points, so that TensorBoard's "ignore outliers" scaling
+        (a percentile range over all points of a chart) is the metric's,
+        not the constant's.
+      tags: Metric name -> tag or ``(run, tag)`` written (see
+        `written_scalars`).
     """
 
     def __init__(self, logdir, summarize, log_every=10, sample_every=0, layout=None, constants=None, tags=None):
@@ -186,7 +194,8 @@ class TensorBoardWriter(keras.callbacks.Callback):
         self.summarize = summarize
         self.log_every, self.sample_every = log_every, sample_every
         self.layout, self.constants, self.tags = layout, dict(constants or {}), dict(tags or {})
-        self.reference = tf.summary.create_file_writer(os.path.join(logdir, REFERENCE_RUN)) if self.constants else None
+        self.logdir = logdir
+        self.writers = {"": self.writer}  # run -> its writer, the others made when first written
         self.last_logs = {}
         self._written = {"scalars": None, "summaries": None}  # last step of each, never written twice
 
@@ -194,24 +203,32 @@ class TensorBoardWriter(keras.callbacks.Callback):
         if self.layout is not None:
             with self.writer.as_default():
                 tf.summary.experimental.write_raw_pb(cs_summary.pb(self.layout).SerializeToString(), step=0)
+        self._references(current_step(self.model))
+
+    def _run_writer(self, run):
+        if run not in self.writers:
+            self.writers[run] = tf.summary.create_file_writer(os.path.join(self.logdir, run))
+        return self.writers[run]
+
+    def _references(self, step):
+        if self.constants:
+            with self._run_writer(REFERENCE_RUN).as_default(step=step):
+                for tag, value in self.constants.items():
+                    tf.summary.scalar(tag, float(value))
 
     def _scalars(self, step, logs):
         if self._written["scalars"] == step:
             return
         self._written["scalars"] = step
-        with self.writer.as_default(step=step):
-            for tag, value in written_scalars(logs, self.tags).items():
-                tf.summary.scalar(tag, value)
-        if self.reference is not None:
-            with self.reference.as_default(step=step):
-                for tag, value in self.constants.items():
-                    tf.summary.scalar(tag, float(value))
+        for run, scalars in written_scalars(logs, self.tags).items():
+            with self._run_writer(run).as_default(step=step):
+                for tag, value in scalars.items():
+                    tf.summary.scalar(tag, value)
 
     def flush(self):
-        """Flushes the event files (the metrics' and the reference lines')."""
-        self.writer.flush()
-        if self.reference is not None:
-            self.reference.flush()
+        """Flushes the event files (every run's)."""
+        for writer in self.writers.values():
+            writer.flush()
 
     def _summaries(self, step):
         if self._written["summaries"] == step:
@@ -219,6 +236,7 @@ class TensorBoardWriter(keras.callbacks.Callback):
         self._written["summaries"] = step
         with self.writer.as_default(step=step):
             self.summarize(step)
+        self._references(step)
         self.flush()
 
     def on_train_batch_end(self, batch, logs=None):

@@ -84,8 +84,10 @@ class Trainer:
         `source` a metric name or ``logs -> float`` (a derived quantity);
         None shows every metric.
       tags: Metric name -> the TensorBoard tag it is written under (group
-        tags by meaning, e.g. ``loss/D``); None leaves a metric out of
-        TensorBoard; unnamed metrics keep their names. The metric names
+        tags by meaning, e.g. ``loss/D``), or ``(run, tag)`` to write it
+        into a run of its own (two metrics with one tag in two runs share a
+        chart, a colour each); None leaves a metric out of TensorBoard;
+        unnamed metrics keep their names. The metric names
         ``train_step`` returns are unchanged.
       layout: A TensorBoard custom-scalars layout (`layout_pb2.Layout`) or
         None.
@@ -111,7 +113,7 @@ class Trainer:
     export_name: str
     optional: dict[str, Callable[[], None]] = dataclasses.field(default_factory=dict)
     progress: tuple | None = None
-    tags: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    tags: dict[str, str | tuple[str, str] | None] = dataclasses.field(default_factory=dict)
     layout: Any = None
     constants: dict[str, float] = dataclasses.field(default_factory=dict)
     callbacks: Callable[[Any], list] = lambda writer: []

@@ -18,8 +18,14 @@ LOG_4 = math.log(4.0)
 MIN_CELL = 64
 
 # The TensorBoard tag of each metric `GAN.train_step` returns, grouped by
-# meaning (TensorBoard groups charts by the tag's first component). The
-# metric names themselves (the Keras logs, the progress line) do not change.
+# meaning (TensorBoard groups charts by the tag's first component, groups in
+# alphabetical order: the game's group comes first). A quantity measured on
+# real and on generated images is one tag written into two runs, REAL and
+# FAKE (subfolders of logs/), so both are one chart, one colour each. Tags
+# hold no regex metacharacters: the custom-scalars page matches them by
+# regex and draws nothing for a tag such as "D(x)". The metric names
+# themselves (the Keras logs, the progress line) do not change.
+REAL, FAKE = "real", "fake"
 _COMMON_TAGS = {
     "d_loss": "loss/D",
     "g_loss": "loss/G",
@@ -27,16 +33,17 @@ _COMMON_TAGS = {
     "r1": "loss/r1_penalty",
     "d_grad_norm": "gradients/D",
     "g_grad_norm": "gradients/G",
-    "d_acc_real": "accuracy/D on real",
-    "d_acc_fake": "accuracy/D on fake",
 }
 # The 2014 losses: D is a probability, and the paper's equilibrium is
-# D(x) = D(G(z)) = 1/2, V = -log 4. The raw logits mean nothing to a user.
+# D(x) = D(G(z)) = 1/2 (so D's accuracy is 1/2 too), V = -log 4. The raw
+# logits mean nothing to a user.
 PROBABILISTIC_TAGS = {
     **_COMMON_TAGS,
-    "d_real": "equilibrium/D(x)",
-    "d_fake": "equilibrium/D(G(z))",
-    "value": "equilibrium/V(D,G)",
+    "d_real": (REAL, "equilibrium/D output"),
+    "d_fake": (FAKE, "equilibrium/D output"),
+    "d_acc_real": (REAL, "equilibrium/D accuracy"),
+    "d_acc_fake": (FAKE, "equilibrium/D accuracy"),
+    "value": "equilibrium/V",
     "critic_real": None,
     "critic_fake": None,
 }
@@ -44,15 +51,17 @@ PROBABILISTIC_TAGS = {
 # the loss reads; sigmoid(D) and V(D, G) have no meaning there.
 CRITIC_TAGS = {
     **_COMMON_TAGS,
-    "critic_real": "critic/D(x)",
-    "critic_fake": "critic/D(G(z))",
+    "critic_real": (REAL, "critic/D mean score"),
+    "critic_fake": (FAKE, "critic/D mean score"),
+    "d_acc_real": (REAL, "critic/D accuracy"),
+    "d_acc_fake": (FAKE, "critic/D accuracy"),
     "d_real": None,
     "d_fake": None,
     "value": None,
 }
 # Reference lines, drawn in the chart of the metric they belong to (in the
 # logs' `reference` run, so in a colour of their own).
-EQUILIBRIUM_CONSTANTS = {"equilibrium/D(x)": 0.5, "equilibrium/D(G(z))": 0.5, "equilibrium/V(D,G)": -LOG_4}
+EQUILIBRIUM_CONSTANTS = {"equilibrium/D output": 0.5, "equilibrium/D accuracy": 0.5, "equilibrium/V": -LOG_4}
 
 
 def is_probabilistic(loss: str) -> bool:
@@ -102,22 +111,35 @@ def critic_report(logs) -> str:
 def layout(loss: str = "non_saturating") -> layout_pb2.Layout:
     """A TensorBoard custom-scalars page: the game at a glance.
 
-    The 2014 losses: D(x) and D(G(z)) in one chart with the 1/2 line, V
-    with -log 4 (the reference lines are the ``reference`` run's), then the
-    losses and gradient norms. Critic losses: the critic's mean scores of
-    real and fake images in one chart instead.
+    The 2014 losses: D(x) (run ``real``) and D(G(z)) (run ``fake``) in one
+    chart with the 1/2 line, V with -log 4 (the reference lines are the
+    ``reference`` run's), then the losses and gradient norms. Critic losses:
+    the critic's mean scores of real and fake images in one chart instead.
     """
     chart = layout_pb2.Chart
     multiline = layout_pb2.MultilineChartContent
     if is_probabilistic(loss):
         title = "the game (Goodfellow et al. 2014: at the equilibrium D(x) = D(G(z)) = 1/2, V = -log 4)"
         first = [
-            chart(title="D(x) and D(G(z)), with the 1/2 line", multiline=multiline(tag=[r"^equilibrium/D\("])),
-            chart(title="V(D,G), with -log 4", multiline=multiline(tag=[r"^equilibrium/V\(D,G\)$"])),
+            chart(
+                title="D(x) (run real) and D(G(z)) (run fake), with the 1/2 line",
+                multiline=multiline(tag=[r"^equilibrium/D output$"]),
+            ),
+            chart(title="V(D,G), with -log 4", multiline=multiline(tag=[r"^equilibrium/V$"])),
+            chart(
+                title="D's accuracy on real and on fake, with 1/2",
+                multiline=multiline(tag=[r"^equilibrium/D accuracy$"]),
+            ),
         ]
     else:
         title = "the game (a critic: the gap between its mean scores of real and fake images)"
-        first = [chart(title="critic: mean D(x) and D(G(z))", multiline=multiline(tag=[r"^critic/"]))]
+        first = [
+            chart(
+                title="critic: mean D(x) (run real) and D(G(z)) (run fake)",
+                multiline=multiline(tag=[r"^critic/D mean score$"]),
+            ),
+            chart(title="D's accuracy on real and on fake", multiline=multiline(tag=[r"^critic/D accuracy$"])),
+        ]
     return layout_pb2.Layout(
         category=[
             layout_pb2.Category(
