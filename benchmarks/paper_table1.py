@@ -26,6 +26,12 @@ flags.DEFINE_string("model_dir", None, "Run directory; default runs/<preset>.")
 flags.DEFINE_integer("epochs", None, "Total epochs; default the preset's (100 for paper_mnist).")
 flags.DEFINE_integer("parzen_samples", 10_000, "Generated samples (paper: 10,000).")
 flags.DEFINE_integer("seed", None, "Training seed; default the preset's. GAN runs differ by seed: compare several.")
+flags.DEFINE_enum(
+    "update",
+    None,
+    ["alternating", "simultaneous"],
+    "Default the preset's (Algorithm 1); simultaneous: the released code's update from one sample.",
+)
 flags.DEFINE_float(
     "ema_decay",
     None,
@@ -44,6 +50,8 @@ def main(argv):
         overrides["seed"] = FLAGS.seed
     if FLAGS.ema_decay is not None:
         overrides["ema_decay"] = FLAGS.ema_decay
+    if FLAGS.update is not None:
+        overrides["update"] = FLAGS.update
     if FLAGS.model_dir:
         overrides["model_dir"] = FLAGS.model_dir
     config = config_lib.resolve(FLAGS.preset, **overrides)

@@ -170,7 +170,10 @@ def test_export_cli_adds_a_version_and_sample_cli_reads_it(run, tmp_path):
         "tfgan.sample", f"--export_dir={base}", "--num=6", "--seed=3", f"--out={out}", f"--npy={tmp_path / 'x.npy'}"
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert tf.io.decode_png(out.read_bytes()).shape[-1] == 1
+    grid = tf.io.decode_png(out.read_bytes())
+    assert grid.shape[-1] == 1
+    # The tiny run's 8x8 images drawn in 64-px cells, as in TensorBoard: 2 rows x 3 columns, 1 px between.
+    assert grid.shape[:2] == (2 * 65 + 1, 3 * 65 + 1)
     images = np.load(tmp_path / "x.npy")
     np.testing.assert_array_equal(images, exporting.sample_images(os.path.join(base, new), np.arange(3, 9)))
 

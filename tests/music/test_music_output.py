@@ -29,6 +29,12 @@ def test_synthesize_gives_a_normalised_clip_of_the_asked_length():
     assert clip.shape == (24000,) and np.isclose(np.abs(clip).max(), 1.0)
 
 
+def test_a_silent_phrase_synthesises_to_zeros_not_nan():
+    pm = midi.to_midi(np.zeros([1, 4, 12, 1], bool), steps_per_bar=4, lowest_pitch=60, programs=[0], tempo=120)
+    clip = audio.synthesize(pm, sample_rate=8000, seconds=3.0)
+    assert clip.shape == (24000,) and np.all(clip == 0)
+
+
 def test_render_wav_with_fluidsynth_or_a_clear_message(tmp_path):
     roll = np.zeros([1, 4, 12, 1], bool)
     roll[0, :, 4, 0] = True

@@ -15,7 +15,7 @@ import io
 import numpy as np
 
 from tfgan import guards
-from tfgan.families.image import export
+from tfgan.families.image import export, summaries
 from tfgan.fileio import atomic_write
 from tfgan.images import make_grid, write_png
 from tfgan.run import exports
@@ -61,7 +61,7 @@ def sample(options: SampleOptions) -> str:
         rows = -(-options.num // per_class)
     # In batches: memory holds one batch's activations, whatever --num.
     images = export.sample_images(export_dir, guards.sample_seeds(options.seed, options.num), labels)
-    write_png(options.out, make_grid(images, rows=rows))
+    write_png(options.out, make_grid(images, rows=rows, min_cell=summaries.MIN_CELL))
     lines = [f"{options.num} samples of {export_dir} -> {options.out}"]
     if options.npy:
         buffer = io.BytesIO()

@@ -85,7 +85,11 @@ def synthesize(pm: pretty_midi.PrettyMIDI, sample_rate: int = 16000, seconds: fl
       seconds: Pad or cut to this length (so that clips stack into one
         ``tf.summary.audio`` batch).
     """
-    wave = pm.synthesize(fs=sample_rate).astype(np.float32)
+    if any(instrument.notes for instrument in pm.instruments):
+        wave = pm.synthesize(fs=sample_rate).astype(np.float32)
+    else:
+        # pretty_midi divides a note-less clip by its peak, 0, and returns NaN; silence is zeros.
+        wave = np.zeros(int(round(pm.get_end_time() * sample_rate)), np.float32)
     if seconds is not None:
         n = int(round(seconds * sample_rate))
         wave = np.pad(wave[:n], (0, max(0, n - len(wave))))
