@@ -23,7 +23,7 @@ _BAR_LINE = np.array([90, 90, 90], np.float32)
 _BACKGROUND = np.array([20, 20, 20], np.float32)
 
 
-def pianoroll_image(rolls: np.ndarray, scale: int = 2) -> np.ndarray:
+def pianoroll_image(rolls: np.ndarray, scale: int = 4) -> np.ndarray:
     """uint8 [H, W, 3] picture of rolls [N, bars, steps, pitches, tracks] (see the module docstring)."""
     rolls = np.asarray(rolls).astype(bool)
     n, bars, steps, pitches, tracks = rolls.shape
