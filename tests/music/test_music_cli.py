@@ -7,23 +7,12 @@ import numpy as np
 import tensorflow as tf
 
 from tests._util import run_module
+from tests.music.helpers import TINY_FIELDS
 from tfgan import config as config_lib
 from tfgan import training
 
 TINY = dict(
-    bars=2,
-    steps_per_bar=8,
-    lowest_pitch=48,
-    num_pitches=12,
-    track_names="a,b",
-    programs="0,33",
-    shared_latent=4,
-    shared_temporal_latent=4,
-    private_latent=4,
-    private_temporal_latent=4,
-    g_width=16,
-    d_width=2,
-    d_steps=2,
+    **TINY_FIELDS,
     num_samples=2,
     transpose=2,
     batch_size=4,

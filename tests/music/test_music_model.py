@@ -8,28 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.music.helpers import tiny
 from tfgan.errors import ConfigError
 from tfgan.families.music import export, model, networks
-from tfgan.families.music.params import MusicParams
-
-
-def tiny(**overrides):
-    fields = dict(
-        bars=2,
-        steps_per_bar=8,
-        lowest_pitch=48,
-        num_pitches=12,
-        track_names=("a", "b"),
-        programs=(0, 33),
-        shared_latent=4,
-        shared_temporal_latent=4,
-        private_latent=4,
-        private_temporal_latent=4,
-        g_width=16,
-        d_width=2,
-        d_steps=2,
-    )
-    return MusicParams(**{**fields, **overrides})
 
 
 def real_batch(p, n=4, seed=0):

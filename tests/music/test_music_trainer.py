@@ -6,8 +6,8 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tests.music.helpers import tiny
 from tfgan.families.music import evaluation, export, sampling, trainer
-from tfgan.families.music.params import MusicParams
 from tfgan.run.config import RunConfig
 from tfgan.run.family import SetupContext
 
@@ -18,24 +18,7 @@ def test_a_short_run_writes_samples_midi_and_an_export_equal_to_the_checkpoints(
         rolls[i, :, 0:4, i % 12, 0] = 1
         rolls[i, :, 4:8, (i + 4) % 12, 1] = 1
     np.savez(tmp_path / "data.npz", pianoroll=rolls)
-    params = MusicParams(
-        data=f"npz:{tmp_path / 'data.npz'}",
-        bars=2,
-        steps_per_bar=8,
-        lowest_pitch=48,
-        num_pitches=12,
-        track_names=("a", "b"),
-        programs=(0, 33),
-        shared_latent=4,
-        shared_temporal_latent=4,
-        private_latent=4,
-        private_temporal_latent=4,
-        g_width=16,
-        d_width=2,
-        d_steps=2,
-        num_samples=3,
-        ema_decay=0.5,
-    )
+    params = tiny(data=f"npz:{tmp_path / 'data.npz'}", num_samples=3, ema_decay=0.5)
     run = RunConfig(model_dir=str(tmp_path / "run"), steps=2, batch_size=4)
     t = trainer.setup(SetupContext(run=run, params=params, strategy=tf.distribute.get_strategy(), fresh=True))
     assert t.steps_per_epoch == 1  # 12 phrases / (4 per batch x 2 critic batches)
