@@ -12,6 +12,14 @@ is 1/2; the issue's collapse had it below 5e-3 by epoch 4), the run's
 verdict, and the diversity of 1,000 samples of the final generator (the
 mean over pixels of their standard deviation across samples) as a fraction
 of the real training images': near 0 is one image for every z.
+
+With ``--evaluate`` each run is also exported and scored as issue 20's
+health check asks (``python benchmarks/collapse.py --updates=simultaneous
+--epochs=30 --evaluate``): the paper's Parzen estimate (10,000 samples,
+sigma on the last 10,000 training images, test LL), the classes the domain
+classifier finds among the samples, and the lowest epoch mean of D(G(z))
+after epoch 2. A run is healthy when it covers 10 classes, has Parzen >= 100
+and D(G(z)) never below 1e-3 after epoch 2.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ flags.DEFINE_list("updates", ["alternating", "simultaneous"], "Update orders to 
 flags.DEFINE_integer("epochs", 10, "Epochs per run.")
 flags.DEFINE_float("collapsed_below", 5e-3, "A run whose epoch mean D(G(z)) falls below this has collapsed.")
 flags.DEFINE_string("work_dir", None, "Where the runs go; default a temporary directory.")
+flags.DEFINE_bool("evaluate", False, "Export each run and score it: Parzen LL, classes covered, health verdict.")
+flags.DEFINE_integer("parzen_samples", 10_000, "Generated samples for the Parzen estimate (paper: 10,000).")
 
 
 def watcher():
@@ -66,7 +76,7 @@ def main(argv):
     import pipelines
     from tfgan import config as config_lib
     from tfgan import training
-    from tfgan.families.image import networks
+    from tfgan.families.image import evaluation, networks
     from tfgan.families.image.watchdog import grid_diversity
 
     work = FLAGS.work_dir or tempfile.mkdtemp(prefix="tfgan-collapse-")
@@ -82,7 +92,7 @@ def main(argv):
                 update=update,
                 epochs=FLAGS.epochs,
                 model_dir=model_dir,
-                export=False,
+                export=FLAGS.evaluate,
             )
             if real is None:
                 source = pipelines.open_source(
@@ -94,15 +104,35 @@ def main(argv):
                 low, high = networks.build(config.params.model, config.params.latent_dim, shape).output_range
             means = watcher()
             start = time.time()
-            training.train(config, verbose=0, callbacks=[means])
+            result = training.train(config, verbose=0, callbacks=[means])
             minutes = (time.time() - start) / 60
             spread = grid_diversity((means.samples - low) / (high - low)) / real
             collapsed = min(means.d_fake) < FLAGS.collapsed_below
             rows.append((seed, update, means.d_fake, collapsed, spread, minutes))
             series = " ".join(f"{v:.3g}" for v in means.d_fake)
+            health = ""
+            if FLAGS.evaluate:
+                scores = evaluation.evaluate(
+                    evaluation.EvalConfig(
+                        export_dir=result.export_dir,
+                        dataset="tfds:mnist",
+                        data_dir=FLAGS.data_dir,
+                        parzen_samples=FLAGS.parzen_samples,
+                        train_classifier=True,
+                    )
+                )
+                parzen = scores["parzen"]["generated"]
+                classes = scores["classifier"]["classes_covered"]
+                lowest = min(means.d_fake[2:], default=float("nan"))
+                healthy = classes == 10 and parzen["ll"] >= 100 and lowest >= 1e-3
+                health = (
+                    f" | Parzen {parzen['ll']:.1f} +- {parzen['se']:.1f}, {classes} classes, "
+                    f"min D(G(z)) after epoch 2 {lowest:.3g}: {'HEALTHY' if healthy else 'NOT healthy'}"
+                )
             print(
                 f"seed {seed} {update:12s} D(G(z)) by epoch: {series} | "
-                f"{'COLLAPSED' if collapsed else 'ok'} | sample diversity {spread:.2f} of real | {minutes:.1f} min",
+                f"{'COLLAPSED' if collapsed else 'ok'} | sample diversity {spread:.2f} of real | {minutes:.1f} min"
+                + health,
                 flush=True,
             )
     print()

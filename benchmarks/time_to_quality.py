@@ -61,14 +61,22 @@ class Run:
         self.gan = self.trainer.model
         self.clock = 0.0
         self.steps = 0
+        self.iterator = None
 
     def train(self, steps):
-        # The stream from where the last chunk stopped (as a resumed run reads it); built off the clock.
-        dataset = self.trainer.dataset(self.steps)
+        # One stream for the whole run, stepped with Keras' own compiled train function: a fresh
+        # stream per chunk (fit(dataset) starts one) would refill the shuffle buffer and decode the
+        # skipped images again on the clock, more with every chunk.
+        if self.iterator is None:
+            self.iterator = iter(self.trainer.dataset(0))
+            self.gan.make_train_function()
+        calls = max(1, steps // self.gan.steps_per_execution)
         start = time.perf_counter()
-        self.gan.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
+        for _ in range(calls):
+            logs = self.gan.train_function(self.iterator)
+        keras.tree.map_structure(lambda t: t.numpy(), logs)  # the last step has finished
         self.clock += time.perf_counter() - start
-        self.steps += steps
+        self.steps += calls * self.gan.steps_per_execution
 
     def sample(self, n, value_range):
         rng = np.random.default_rng(12345)

@@ -381,6 +381,30 @@ def _candidates(model):
             yield layer, shape
 
 
+def lever_layers(models) -> list:
+    """The layers of `models` whose fast form applies, in a fixed order (their choices are checkpointed)."""
+    return [layer for model in models for layer, _ in _candidates(model)]
+
+
+def lever_choices(models) -> list[int]:
+    """Per `lever_layers` entry: 1 where the layer runs its fast form, 0 where it runs Keras' own."""
+    return [0 if layer.fast_path is False else 1 for layer in lever_layers(models)]
+
+
+def set_lever_choices(models, choices) -> None:
+    """Sets each `lever_layers` entry's form from `lever_choices` values (a resumed run's saved choices).
+
+    Raises:
+      ValueError: `choices` has another length than `models` has such layers.
+    """
+    found = lever_layers(models)
+    choices = [int(c) for c in choices]
+    if len(choices) != len(found):
+        raise ValueError(f"{len(choices)} saved convolution choices for {len(found)} layers")
+    for layer, choice in zip(found, choices, strict=True):
+        layer.fast_path = bool(choice)
+
+
 def _has_input(layer) -> bool:
     try:
         layer.input  # noqa: B018 - raises for a layer never called symbolically

@@ -101,3 +101,32 @@ def test_isa_names():
     assert convolution.isa({"avx2", "avx512f"}) == "AVX-512"
     assert convolution.isa({"avx2", "avx512f", "avx512_bf16"}) == "AVX-512+BF16"
     assert convolution.isa({"avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}) == "AMX+BF16"
+
+
+def test_a_resumed_run_keeps_the_measured_forms_of_its_start(tmp_path, monkeypatch):
+    """The choice is made once per run: a resume on a machine that would choose otherwise restores it."""
+    from tfgan import config as config_lib
+    from tfgan import training
+
+    monkeypatch.setenv("TFGAN_CACHE", str(tmp_path / "cache-a"))
+    monkeypatch.setattr(convolution, "time_both_ways", lambda *a, **k: (1.0, 2.0))  # fast forms win
+    overrides = dict(dataset="digits", model="dcgan", image_size=8, latent_dim=4, batch_size=8, export=False)
+    config = config_lib.resolve("default", model_dir=str(tmp_path / "run"), steps=2, **overrides)
+    config, trainer, _ = training.build(config)
+    models = [trainer.model.generator, trainer.model.discriminator]
+    assert convolution.lever_layers(models) and all(convolution.lever_choices(models))
+    training.train(config, verbose=0)
+
+    # Another machine (another cache) where Keras' own layers win.
+    monkeypatch.setenv("TFGAN_CACHE", str(tmp_path / "cache-b"))
+    monkeypatch.setattr(convolution, "time_both_ways", lambda *a, **k: (2.0, 1.0))
+    resumed = config_lib.resolve("default", model_dir=str(tmp_path / "run"), steps=4, **overrides)
+    resumed, trainer, _ = training.build(resumed)
+    models = [trainer.model.generator, trainer.model.discriminator]
+    assert all(convolution.lever_choices(models))  # restored, not measured again
+    assert not (tmp_path / "cache-b" / "levers.json").exists()
+
+    fresh = config_lib.resolve("default", model_dir=str(tmp_path / "other"), steps=2, **overrides)
+    fresh, trainer, _ = training.build(fresh)
+    models = [trainer.model.generator, trainer.model.discriminator]
+    assert not any(convolution.lever_choices(models))  # a fresh run measures on this "machine"

@@ -57,11 +57,12 @@ class ImageParams:
         color,translation,cutout; '' = off.
       ema_decay: EMA of G's weights for samples/eval/export (e.g. 0.999);
         0 = off.
-      conv_levers: measure (time each fast-form convolution against Keras'
-        own layer at the run's start, keep the faster; cached per machine and
-        shape in ~/.cache/tfgan/levers.json) | static (the default: the fast
-        forms where the AVX2 measurements chose them; the same numerics on
-        every run, which exact resume needs) | keras (Keras' layers only).
+      conv_levers: measure (the default: time each fast-form convolution
+        against Keras' own layer at a fresh run's start and keep the faster;
+        cached per machine and shape in ~/.cache/tfgan/levers.json, saved
+        with the run's checkpoints so that a resume keeps the same forms) |
+        static (the fast forms wherever the AVX2 measurements chose them) |
+        keras (Keras' layers only).
       eval_every: Log a Parzen estimate (eval/parzen_ll) every N steps; 0 =
         off.
       max_image_pixels: folder: datasets: the largest width x height of an
@@ -93,7 +94,7 @@ class ImageParams:
     spectral_norm: bool = False
     diffaugment: str = ""
     ema_decay: float = 0.0
-    conv_levers: str = "static"
+    conv_levers: str = "measure"
     eval_every: int = 0
     max_image_pixels: int | None = None
 

@@ -156,13 +156,16 @@ def build_networks(params: ImageParams, pixel_mean=None, mixed_precision=False) 
     return nets
 
 
-def choose_levers(nets: networks.Networks, mode: str, batch_size: int) -> dict:
+def choose_levers(nets: networks.Networks, mode: str, batch_size: int, *, measure: bool = True) -> dict:
     """Sets the networks' fast-form convolutions by ``--conv_levers`` (`tfgan.convolution.decide_levers`).
+
+    With `measure` False (a resumed run) ``measure`` times nothing: the run's
+    checkpointed choices are set after the restore (`lever_state`).
 
     Returns the decisions of ``measure`` (empty for the other modes).
     """
     models = [nets.generator, nets.discriminator]
-    if mode == "measure":
+    if mode == "measure" and measure:
         return convolution.decide_levers(models, batch_size)
     if mode == "keras":
         for model in models:
@@ -170,6 +173,19 @@ def choose_levers(nets: networks.Networks, mode: str, batch_size: int) -> dict:
                 if isinstance(layer, (convolution.Conv2D, convolution.Conv2DTranspose)):
                     layer.fast_path = False
     return {}
+
+
+def lever_state(nets: networks.Networks) -> tf.Variable:
+    """The networks' convolution forms as a checkpointed variable (`tfgan.convolution.lever_choices`).
+
+    A measured choice (``--conv_levers=measure``) is the machine's at the
+    run's start; a resume on another machine, or after the timing cache was
+    cleared, could choose differently, and the two forms round differently,
+    so a resumed run would not continue the same numerics. The fresh run's
+    choices are saved with its checkpoints and restored instead.
+    """
+    choices = convolution.lever_choices([nets.generator, nets.discriminator])
+    return tf.Variable(tf.constant(choices, tf.int32, shape=[len(choices)]), trainable=False, name="conv_levers")
 
 
 def collapse_watchdog(gan: GAN, params: ImageParams, fixed_z, fixed_labels, steps_per_epoch: int) -> CollapseWatchdog:
@@ -248,7 +264,8 @@ def setup(ctx: SetupContext) -> Trainer:
         pixel_mean = pipelines.mean_image(source)  # a fresh run's initial output bias
     nets = build_networks(params, pixel_mean, run.mixed_precision)
     guards.warn_batchnorm_batch(nets.generator, run.batch_size // strategy.num_replicas_in_sync)
-    choose_levers(nets, params.conv_levers, run.batch_size)
+    choose_levers(nets, params.conv_levers, run.batch_size, measure=ctx.fresh)
+    levers = lever_state(nets)
     gan = GAN(
         nets.generator,
         nets.discriminator,
@@ -282,11 +299,13 @@ def setup(ctx: SetupContext) -> Trainer:
         rng=gan.seed_generator.state,
         # Dropout's RNG states: without them a resumed run draws other masks.
         layer_rngs=checkpoints.layer_rng_states(gan.generator, gan.discriminator),
+        conv_levers=levers,
         **extension_checkpoint_objects(gan),
     )
     # --ema_decay only changes what is exported, not how G and D train, so a
     # run may switch it on at a resume: the average then starts from G.
-    optional = {}
+    # A checkpoint older than the saved convolution choices ran the static rule.
+    optional = {"conv_levers": lambda: levers.assign(tf.ones_like(levers))}
     if gan.ema_generator is not None:
         optional["ema_generator"] = lambda: ema.restart(gan.ema_generator, gan.generator)
 
@@ -295,6 +314,11 @@ def setup(ctx: SetupContext) -> Trainer:
         # config's rates win, so a resumed run can change --lr/--d_lr.
         _set_learning_rate(d_opt, params.d_lr or params.lr)
         _set_learning_rate(g_opt, params.lr)
+        models = [nets.generator, nets.discriminator]
+        if params.conv_levers == "measure":
+            convolution.set_lever_choices(models, levers.numpy())
+        else:  # --conv_levers changed at this resume: the checkpoints record what now runs
+            levers.assign(convolution.lever_choices(models))
 
     def dataset(start_step: int) -> tf.data.Dataset:
         ds = pipelines.make_train_dataset(
