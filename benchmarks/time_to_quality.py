@@ -6,6 +6,9 @@
 Settings (each a preset plus overrides):
 
 - ``quick_mnist``: the students' preset (tfgan.families.image.presets).
+- ``quick_mnist_bf16``: quick_mnist with its networks under Keras'
+  ``mixed_bfloat16`` policy (bfloat16 math, float32 variables): whether the
+  bfloat16 speed lever of ``benchmarks/train_step.py`` keeps sample quality.
 - ``tutorial``: the TensorFlow DCGAN tutorial's setting: its networks
   (tfgan's ``dcgan``), batch 256, Adam(1e-4) for both players, the
   simultaneous update its loop makes.
@@ -41,7 +44,11 @@ from tfgan.families.image import evaluation  # noqa: E402
 SETTINGS = {
     "quick_mnist": ("quick_mnist", {}),
     "tutorial": ("dcgan_mnist", dict(update="simultaneous", batch_size=256, lr=1e-4, beta_1=0.9)),
+    # The bfloat16 lever of benchmarks/train_step.py (no training flag yet): quick_mnist's networks
+    # built under Keras' mixed_bfloat16 policy, to see whether its samples keep their quality.
+    "quick_mnist_bf16": ("quick_mnist", {}),
 }
+POLICIES = {"quick_mnist_bf16": "mixed_bfloat16"}
 
 
 def to_uint8(images, value_range):
@@ -56,7 +63,12 @@ class Run:
         config = config_lib.resolve(
             preset, data_dir=data_dir, model_dir=os.path.join(root, name), seed=seed, steps=10**9, **overrides
         )
-        config, self.trainer, _ = training.build(config)
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(POLICIES.get(name, previous))
+        try:
+            config, self.trainer, _ = training.build(config)
+        finally:
+            keras.config.set_dtype_policy(previous)
         self.config = config
         self.gan = self.trainer.model
         self.clock = 0.0
@@ -82,7 +94,7 @@ class Run:
         rng = np.random.default_rng(12345)
         z = rng.normal(size=(n, self.config.params.latent_dim)).astype(np.float32)
         images = self.gan.sampling_generator.predict(z, batch_size=500, verbose=0)
-        return to_uint8(images, value_range)
+        return to_uint8(np.asarray(images, np.float32), value_range)
 
 
 def main():
