@@ -33,7 +33,8 @@ def test_the_paper_sizes():
 
 def test_each_w_plus_row_first_reaches_the_layer_the_layout_names():
     size = 32
-    net = synthesis.synthesis_network(size, 1, w_dim=4, channel_base=32, channel_max=4)
+    # At least 4 feature maps everywhere: with one input channel demodulation cancels the style.
+    net = synthesis.synthesis_network(size, 1, w_dim=4, channel_base=128, channel_max=4)
     layout = synthesis.layout(size)
     # the styled layers' outputs, in the order they run
     probe = keras.Model(net.input, [net.get_layer(layer.name).output for layer in layout])
