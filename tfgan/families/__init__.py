@@ -8,13 +8,14 @@ evaluation, and hands the run machinery a `tfgan.run.family.Family` record.
 from __future__ import annotations
 
 from tfgan.errors import ConfigError
-from tfgan.families import image, music, translation
+from tfgan.families import image, music, stylegan, translation
 from tfgan.run.family import Family
 
 FAMILIES: dict[str, Family] = {
     image.FAMILY.name: image.FAMILY,
     translation.FAMILY.name: translation.FAMILY,
     music.FAMILY.name: music.FAMILY,
+    stylegan.FAMILY.name: stylegan.FAMILY,
 }
 
 
