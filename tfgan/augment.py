@@ -5,7 +5,11 @@ Data-Efficient GAN Training". The same policy transforms real and fake
 images before D, in the D step and in the G step; every transform is
 differentiable in the images, so G's gradient passes through it. Each
 image draws its own parameters (as in the paper's code), from a
-`keras.random.SeedGenerator`.
+`keras.random.SeedGenerator`. Under several replicas each draw is made for
+the global batch and every replica keeps its own rows
+(`tfgan.distribute.replica_slice`, as for z and dropout): the seed state is
+the same on every replica, so otherwise the i-th image of every replica
+would get the same shift and cutout.
 
 Contract: images [B, H, W, C] float (any value range; the colour
 transforms assume one centred near 0, as [-1, 1]) -> the same shape and
@@ -18,12 +22,19 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfgan import distribute
+
 TRANSLATION_RATIO = 1 / 8  # largest shift, as a fraction of the side
 CUTOUT_RATIO = 1 / 2  # side of the erased square, as a fraction of the side
 
 
 def _uniform(n, seed):
-    return keras.random.uniform((n, 1, 1, 1), seed=seed)
+    return distribute.replica_slice(lambda m: keras.random.uniform((m, 1, 1, 1), seed=seed), n)
+
+
+def _randint(n, low, high, seed):
+    """int [n, 1] in [low, high): this replica's rows of one draw for the global batch."""
+    return distribute.replica_slice(lambda m: keras.random.randint((m, 1), low, high, seed=seed), n)
 
 
 def color(x, seed):
@@ -38,7 +49,7 @@ def color(x, seed):
 
 def _shift(n, size, seed):
     s = int(size * TRANSLATION_RATIO + 0.5)
-    return keras.random.randint((n, 1), -s, s + 1, seed=seed)
+    return _randint(n, -s, s + 1, seed)
 
 
 def translation(x, seed, shifts=None):
@@ -67,8 +78,8 @@ def cutout(x, seed):
     """Zeroes a random square of half the image's side in each image (it may overlap the border)."""
     n, h, w = ops.shape(x)[0], x.shape[1], x.shape[2]
     ch, cw = int(h * CUTOUT_RATIO + 0.5), int(w * CUTOUT_RATIO + 0.5)
-    cy = keras.random.randint((n, 1), 0, h + (1 - ch % 2), seed=seed) - ch // 2
-    cx = keras.random.randint((n, 1), 0, w + (1 - cw % 2), seed=seed) - cw // 2
+    cy = _randint(n, 0, h + (1 - ch % 2), seed) - ch // 2
+    cx = _randint(n, 0, w + (1 - cw % 2), seed) - cw // 2
     r, c = ops.arange(h)[None, :], ops.arange(w)[None, :]
     in_rows = ops.logical_and(r >= cy, r < cy + ch)  # [B, H]
     in_cols = ops.logical_and(c >= cx, c < cx + cw)  # [B, W]

@@ -13,16 +13,33 @@ The pool is a Keras layer whose state (the images, the fill count and its
 `keras.random.SeedGenerator`) are variables: they are checkpointed with
 the model, so a resumed run draws exactly what an uninterrupted one would,
 and it runs inside a compiled ``train_step``.
+
+Under several replicas (``--strategy``) the pool is one pool of the global
+batch, as on one device: every replica gathers all replicas' fakes (in
+replica order, which is the order of the global batch), makes the same
+draws from the same seed state on them, so all replicas write the same
+images into identical copies of the pool, and keeps its own rows of the
+answer. A step under N replicas thus stores and returns exactly what one
+device's step with the same global batch does.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
-# Written identically on every replica (see tfgan.steps.REPLICATED): under
-# several replicas the pool holds the first replica's images.
+# Written identically on every replica (every replica queries with the global
+# batch, see `ImagePool.query`); tfgan.steps.REPLICATED.
 _REPLICATED = {"aggregation": "only_first_replica"}
+
+
+def _replica_context():
+    """The replica context of a step on more than one replica, else None."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return None
+    return ctx
 
 
 class ImagePool(keras.layers.Layer):
@@ -57,13 +74,29 @@ class ImagePool(keras.layers.Layer):
     def query(self, images):
         """The images D is shown for the batch `images` [B, H, W, C]; updates the pool.
 
-        Requires B <= size (the swapped slots are distinct).
+        Under N replicas `images` is this replica's B of the global N x B and
+        the pool takes the global batch (module docstring). Requires the
+        global batch <= size (the swapped slots are distinct).
         """
         if self.size == 0:
             return images
+        ctx = _replica_context()
+        if ctx is None:
+            return self._query(images)
+        # No gradient flows into the pool (D's fakes are stopped), so a plain gather.
+        local = ops.shape(images)[0]
+        everything = ctx.all_gather(tf.stop_gradient(images), axis=0)
+        n = images.shape[0] * ctx.num_replicas_in_sync if images.shape[0] is not None else None
+        everything = tf.ensure_shape(everything, [n, *images.shape[1:]])  # all_gather loses the static shape
+        out = self._query(everything, replicas=ctx.num_replicas_in_sync)
+        start = ops.cast(ctx.replica_id_in_sync_group, "int32") * local
+        return out[start : start + local]
+
+    def _query(self, images, replicas=1):
         n = images.shape[0]
         if n is not None and n > self.size:
-            raise ValueError(f"an image pool of {self.size} cannot take batches of {n}; raise --pool_size.")
+            what = f"batches of {n}" if replicas == 1 else f"a global batch of {n} ({replicas} replicas)"
+            raise ValueError(f"an image pool of {self.size} cannot take {what}; raise --pool_size.")
         n = ops.shape(images)[0]
         new = ops.cast(images, "float32")
         index = ops.arange(n, dtype="int32")

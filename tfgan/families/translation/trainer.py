@@ -124,17 +124,17 @@ def setup(ctx: SetupContext) -> Trainer:
 
     Raises:
       ConfigError: The image size does not suit the generator, or the pool
-        is smaller than a replica's batch.
+        is smaller than the global batch.
       pipelines.PipelineError: A domain cannot be read.
     """
     run, strategy = ctx.run, ctx.strategy
     domains = build.open_data(ctx.params)
     params = build.resolve(ctx.params, domains)
-    local_batch = run.batch_size // max(1, strategy.num_replicas_in_sync)
-    if params.model == "cyclegan" and 0 < params.pool_size < local_batch:
+    # Under replicas the pools take the global batch (one pool, as on one device: pool.py).
+    if params.model == "cyclegan" and 0 < params.pool_size < run.batch_size:
         raise ConfigError(
-            f"--pool_size={params.pool_size} is smaller than a replica's batch ({local_batch}); "
-            f"raise --pool_size to at least {local_batch} or turn the pool off with --pool_size=0."
+            f"--pool_size={params.pool_size} is smaller than the (global) batch ({run.batch_size}); "
+            f"raise --pool_size to at least {run.batch_size} or turn the pool off with --pool_size=0."
         )
     spe = domains_lib.domain_steps_per_epoch(domains, run.batch_size)
     model = build.build_model(
