@@ -30,7 +30,7 @@ import tempfile
 import time
 
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -148,4 +148,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from tfgan import cli
+
+    cli.start(main)  # user errors (missing data, bad flags) as one line, exit 2

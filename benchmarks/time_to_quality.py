@@ -97,7 +97,8 @@ class Run:
         return to_uint8(np.asarray(images, np.float32), value_range)
 
 
-def main():
+def main(argv=None):
+    del argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data_dir", default="/work/shared/datasets/tfds")
     parser.add_argument("--budgets", default="5,10,15", help="Comma-separated minutes of training per setting.")
@@ -151,4 +152,6 @@ def evaluation_machine():
 
 
 if __name__ == "__main__":
-    main()
+    from tfgan.errors import run_cli
+
+    run_cli(main, sys.argv)  # user errors (missing data) as one line, exit 2
