@@ -6,9 +6,11 @@
 Settings (each a preset plus overrides):
 
 - ``quick_mnist``: the students' preset (tfgan.families.image.presets).
-- ``quick_mnist_bf16``: quick_mnist with its networks under Keras'
-  ``mixed_bfloat16`` policy (bfloat16 math, float32 variables): whether the
-  bfloat16 speed lever of ``benchmarks/train_step.py`` keeps sample quality.
+- ``quick_mnist_bf16``: quick_mnist with ``--mixed_precision
+  --mixed_dtype=bfloat16`` (bfloat16 math, float32 variables and network
+  ends): whether the bfloat16 speed lever of ``benchmarks/train_step.py``
+  keeps sample quality.
+- ``quick_mnist_bf16_lr``: that with Adam's rate 5e-4 for both players.
 - ``tutorial``: the TensorFlow DCGAN tutorial's setting: its networks
   (tfgan's ``dcgan``), batch 256, Adam(1e-4) for both players, the
   simultaneous update its loop makes.
@@ -41,14 +43,14 @@ from tfgan import config as config_lib  # noqa: E402
 from tfgan import convolution, training  # noqa: E402
 from tfgan.families.image import evaluation  # noqa: E402
 
+BF16 = dict(mixed_precision=True, mixed_dtype="bfloat16")
 SETTINGS = {
     "quick_mnist": ("quick_mnist", {}),
     "tutorial": ("dcgan_mnist", dict(update="simultaneous", batch_size=256, lr=1e-4, beta_1=0.9)),
-    # The bfloat16 lever of benchmarks/train_step.py (no training flag yet): quick_mnist's networks
-    # built under Keras' mixed_bfloat16 policy, to see whether its samples keep their quality.
-    "quick_mnist_bf16": ("quick_mnist", {}),
+    # The bfloat16 lever of benchmarks/train_step.py, to see whether samples keep their quality.
+    "quick_mnist_bf16": ("quick_mnist", BF16),
+    "quick_mnist_bf16_lr": ("quick_mnist", dict(BF16, lr=5e-4)),
 }
-POLICIES = {"quick_mnist_bf16": "mixed_bfloat16"}
 
 
 def to_uint8(images, value_range):
@@ -63,12 +65,7 @@ class Run:
         config = config_lib.resolve(
             preset, data_dir=data_dir, model_dir=os.path.join(root, name), seed=seed, steps=10**9, **overrides
         )
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(POLICIES.get(name, previous))
-        try:
-            config, self.trainer, _ = training.build(config)
-        finally:
-            keras.config.set_dtype_policy(previous)
+        config, self.trainer, _ = training.build(config)
         self.config = config
         self.gan = self.trainer.model
         self.clock = 0.0

@@ -167,22 +167,14 @@ class PlainRunner:
 class TfganRunner:
     """Times `GAN.fit` (as `tfgan.training.train` drives it) over an in-memory pool."""
 
-    def __init__(self, config, pool, model_dir, fuse=None, keras_layers=(), policy=None):
+    def __init__(self, config, pool, model_dir, fuse=None, keras_layers=()):
         n, k, b = pool.shape[:3]
         # Only shapes matter to the setup: an npz of zeros stands in for the data.
         os.makedirs(model_dir, exist_ok=True)
         path = os.path.join(model_dir, "synthetic.npz")
         np.savez(path, x=np.zeros((b, *SHAPE), np.uint8))
         config = config.replace(dataset=f"npz:{path}")
-        if policy is None:
-            self.gan = training.build(config)[1].model
-        else:  # e.g. mixed_bfloat16: the networks are built under the policy
-            saved = keras.config.dtype_policy()
-            keras.config.set_dtype_policy(policy)
-            try:
-                self.gan = training.build(config)[1].model
-            finally:
-                keras.config.set_dtype_policy(saved)
+        self.gan = training.build(config)[1].model
         if fuse is not None:
             self.gan.fuse_discriminator = fuse
         # Before the first trace: these tfgan.convolution layers run as Keras' own.
@@ -437,8 +429,16 @@ def main():
             sim = config_for(model, args.batch_size, os.path.join(tmp, "sim"), update="simultaneous", **overrides)
             runners["tfgan --update=simultaneous"] = TfganRunner(sim, pool, sim.model_dir)
             if ("BF16" in ISA or "AMX" in ISA) and not args.no_bf16:
-                bf = config_for(model, args.batch_size, os.path.join(tmp, "bf16"), update="simultaneous", **overrides)
-                runners["tfgan simultaneous bf16"] = TfganRunner(bf, pool, bf.model_dir, policy="mixed_bfloat16")
+                bf = config_for(
+                    model,
+                    args.batch_size,
+                    os.path.join(tmp, "bf16"),
+                    update="simultaneous",
+                    mixed_precision=True,
+                    mixed_dtype="bfloat16",
+                    **overrides,
+                )
+                runners["tfgan simultaneous bf16"] = TfganRunner(bf, pool, bf.model_dir)
         rates = compare(runners, args.steps, args.repeats, args.warmup)
         ours_med, base_med = statistics.median(rates["tfgan"]), statistics.median(rates["base"])
         ratio = median_ratio(rates["tfgan"], rates["base"])

@@ -19,7 +19,7 @@ from tfgan.run.family import Family
 
 # RunConfig fields a checkpoint's variables depend on (loss scaling adds
 # optimiser variables): resuming with other values is refused.
-RUN_SHAPE_FIELDS = ("mixed_precision",)
+RUN_SHAPE_FIELDS = ("mixed_precision", "mixed_dtype")
 RUN_FIELDS = tuple(f.name for f in dataclasses.fields(RunConfig))
 
 

@@ -1,9 +1,17 @@
-"""Mixed precision (``--mixed_precision``): float16 compute, float32 ends and loss scaling.
+"""Mixed precision (``--mixed_precision``): float16 or bfloat16 compute, float32 ends, loss scaling.
 
 The networks compute in float16 (Keras's ``mixed_float16`` policy: float32
-variables, float16 math) except at their ends: each network's last layer
+variables, float16 math), or in bfloat16 with ``--mixed_dtype=bfloat16``
+(``mixed_bfloat16``), except at their ends: each network's last layer
 with weights and everything after it stays float32, so D's logits, G's
-images and the losses made from them are float32.
+images and the losses made from them are float32. The run machinery sets
+the compute type around a family's setup (`computing_in`); families only
+call `use_mixed_precision` and `loss_scaled`.
+
+Loss scaling (below) is float16's: its 5 exponent bits let small gradients
+underflow. bfloat16 has float32's 8 exponent bits, so under it
+`loss_scaled` leaves the optimiser as it is (as in Kalamkar et al. 2019,
+"A Study of BFLOAT16 for Deep Learning Training").
 
 Each player's optimiser is wrapped in `keras.optimizers.LossScaleOptimizer`
 (dynamic loss scaling, Micikevicius et al. 2018, "Mixed Precision Training"),
@@ -30,13 +38,35 @@ either way; an overflow is routine, not a NaN event (`tfgan.run.callbacks.NanGua
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 from keras import ops
 
 from tfgan import distribute
 
-POLICY = "mixed_float16"
+# --mixed_dtype -> Keras dtype policy.
+POLICIES = {"float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+MIXED_DTYPES = tuple(POLICIES)
+_compute = ["float16"]  # the compute type `computing_in` set (a stack: setups may nest)
+
+
+@contextlib.contextmanager
+def computing_in(dtype: str):
+    """Within it, `use_mixed_precision` and `loss_scaled` are for `dtype` ("float16" or "bfloat16")."""
+    if dtype not in POLICIES:
+        raise ValueError(f"unknown mixed-precision compute type {dtype!r}; choose one of: {', '.join(POLICIES)}")
+    _compute.append(dtype)
+    try:
+        yield
+    finally:
+        _compute.pop()
+
+
+def policy() -> str:
+    """The Keras dtype policy of the mixed-precision layers now (see `computing_in`)."""
+    return POLICIES[_compute[-1]]
 
 
 def float32_tail(model: keras.Model) -> list:
@@ -47,7 +77,7 @@ def float32_tail(model: keras.Model) -> list:
 
 
 def use_mixed_precision(model: keras.Model) -> keras.Model:
-    """Switches `model`'s layers to ``mixed_float16`` in place, but for its float32 tail.
+    """Switches `model`'s layers to `policy()` in place, but for its float32 tail.
 
     Variables are float32 under both policies, so checkpoints are the same
     with and without mixed precision.
@@ -58,7 +88,7 @@ def use_mixed_precision(model: keras.Model) -> keras.Model:
     tail = {id(layer) for layer in float32_tail(model)}
     for layer in model.layers:
         if id(layer) not in tail:
-            layer.dtype_policy = POLICY
+            layer.dtype_policy = policy()
     return model
 
 
@@ -68,8 +98,8 @@ def scales_losses(optimizer) -> bool:
 
 
 def loss_scaled(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.LossScaleOptimizer:
-    """`optimizer` with dynamic loss scaling (a no-op if it already has it)."""
-    if scales_losses(optimizer):
+    """`optimizer` with dynamic loss scaling (a no-op if it already has it, or under bfloat16)."""
+    if scales_losses(optimizer) or _compute[-1] == "bfloat16":
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
 

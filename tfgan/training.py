@@ -25,7 +25,7 @@ import tempfile
 import tensorflow as tf
 
 from tfgan import config as config_lib
-from tfgan import distribute
+from tfgan import distribute, precision
 from tfgan.errors import ConfigError, TfganError
 from tfgan.eventfiles import repair_event_files
 from tfgan.fileio import atomic_write
@@ -180,7 +180,8 @@ def build(config: config_lib.Config, strategy=None) -> tuple[config_lib.Config, 
     ckpt_dir = paths(config.run.model_dir)["checkpoints"]
     fresh = tf.train.latest_checkpoint(ckpt_dir) is None
     with strategy.scope():  # every worker restores the chief's latest checkpoint
-        trainer = config.family.setup(SetupContext(config.run, config.params, strategy, fresh))
+        with precision.computing_in(config.run.mixed_dtype):
+            trainer = config.family.setup(SetupContext(config.run, config.params, strategy, fresh))
         config = dataclasses.replace(config, params=trainer.params)
         resume_changes(config)  # refuses what does not fit the checkpoint
         checkpoint = tf.train.Checkpoint(**trainer.checkpoint)

@@ -134,3 +134,38 @@ def test_mixed_precision_run_trains_exports_and_resumes(tmp_path):
     assert resumed.step == 3
     with pytest.raises(ConfigError, match="mixed_precision"):
         training.train(tiny_config(tmp_path / "run", steps=4), verbose=0)
+
+
+def test_bfloat16_networks_compute_in_bfloat16_and_their_optimisers_do_not_scale_losses():
+    nets = networks.build("mlp", LATENT, SHAPE)
+    with precision.computing_in("bfloat16"):
+        precision.use_mixed_precision(nets.generator)
+        optimizer = precision.loss_scaled(keras.optimizers.SGD(0.1))
+    assert [layer.compute_dtype for layer in nets.generator.layers] == ["bfloat16", "bfloat16", "float32", "float32"]
+    assert not precision.scales_losses(optimizer)  # float32's exponent range: nothing underflows to scale against
+    assert precision.policy() == "mixed_float16"  # the context ended
+    assert precision.scales_losses(precision.loss_scaled(keras.optimizers.SGD(0.1)))
+
+
+def test_bfloat16_run_trains_in_bfloat16_exports_float32_and_refuses_a_switch_at_resume(tmp_path):
+    from tfgan import training
+
+    config = tiny_config(tmp_path / "run", mixed_precision=True, mixed_dtype="bfloat16", steps=2)
+    built, trainer, _ = training.build(config)
+    gan = trainer.model
+    assert gan.generator.layers[0].compute_dtype == "bfloat16"
+    assert not precision.scales_losses(gan.d_optimizer) and not precision.scales_losses(gan.g_optimizer)
+    result = training.train(config, verbose=0)
+    assert result.step == 2 and np.isfinite(result.logs["d_loss"]) and np.isfinite(result.logs["g_loss"])
+    assert json.load(open(tmp_path / "run" / "config.json"))["mixed_dtype"] == "bfloat16"
+    images = tf.saved_model.load(result.export_dir).signatures["serving_default"](
+        z=tf.zeros((2, built.params.latent_dim))
+    )
+    assert all(np.all(np.isfinite(np.asarray(v, np.float64))) for v in images.values())
+    with pytest.raises(ConfigError, match="mixed_dtype"):
+        training.train(tiny_config(tmp_path / "run", mixed_precision=True, steps=3), verbose=0)
+
+
+def test_an_unknown_mixed_dtype_is_refused_naming_the_choices(tmp_path):
+    with pytest.raises(ConfigError, match="mixed_dtype='int8'.*float16, bfloat16"):
+        tiny_config(tmp_path / "run", mixed_precision=True, mixed_dtype="int8")

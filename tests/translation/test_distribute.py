@@ -58,13 +58,19 @@ def test_two_replicas_match_one_device_with_the_same_global_batch(mirrored, case
     expected = PIX2PIX_METRICS if case == "pix2pix" else CYCLEGAN_METRICS
     assert {f"metric/{m}" for m in expected} <= set(one)
     for name in (k for k in one if k.startswith("metric/")):  # means over both replicas: one replica's differ
-        np.testing.assert_allclose(two[name], one[name], rtol=1e-4, atol=1e-5, err_msg=name)
+        # Gradient norms pass back through instance norms of 2x2 maps, whose variance
+        # DiffAugment's cutout can bring near 0: that amplifies the replicas' other
+        # summation order (0.006% to 0.6% from run to run and CPU to CPU). The losses,
+        # computed forward, agree to 1e-4; the bugs this test guards against moved
+        # them by far more.
+        rtol = 1e-2 if name.endswith("grad_norm") else 1e-4
+        np.testing.assert_allclose(two[name], one[name], rtol=rtol, atol=1e-5, err_msg=name)
     count = len([k for k in one if k.startswith("weight/")])
     n_networks = int(one["networks"])
     assert count == len([k for k in two if k.startswith("weight/")]) and 0 < n_networks <= count
     for i in range(count):
         np.testing.assert_array_equal(two[f"init/{i}"], one[f"init/{i}"], err_msg=f"init {i}")
-    # The networks' updates agree to 0.1% of the largest one; with 8x8 images the
+    # The networks' updates agree to 0.1% of the largest one (1% under Adam); with 8x8 images the
     # instance norms at 2x2 amplify the replicas' other summation order.
     moves = [np.abs(one[f"weight/{i}"] - one[f"init/{i}"]) for i in range(n_networks)]
     moved = max(float(m.max()) for m in moves)
@@ -78,7 +84,12 @@ def test_two_replicas_match_one_device_with_the_same_global_batch(mirrored, case
             # noise up to steps of ~lr, so these move by noise on both runs.
             assert np.abs(b - a).max() <= 2 * 2 * 2e-4, names[i]
         elif i < n_networks:
-            np.testing.assert_allclose(b - init, a - init, atol=1e-3 * moved, err_msg=f"weight {i}")
+            # Adam divides each update by the root of its squared gradients: where a
+            # weight's two gradients nearly cancel, it magnifies their rounding (0.1%
+            # of the largest update seen on one CPU). A wrong batch or draw moves an
+            # Adam update by about lr, the size of `moved`.
+            tolerance = (1e-2 if case == "trainer" else 1e-3) * moved
+            np.testing.assert_allclose(b - init, a - init, atol=tolerance, err_msg=f"weight {i}")
         else:  # the pools' images and counts, the EMA copies
             np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5, err_msg=f"state {i}")
     assert float(two["replica_spread"]) == 0.0  # every replica holds the same copy of everything

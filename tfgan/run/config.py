@@ -12,6 +12,7 @@ import dataclasses
 
 from tfgan.distribute import STRATEGIES
 from tfgan.errors import ConfigError
+from tfgan.precision import MIXED_DTYPES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +37,11 @@ class RunConfig:
       max_nan_skips: --on_nan=skip: stop after this many skipped updates.
       deterministic: Deterministic ops: a resumed run ends with the same
         weights.
-      mixed_precision: float16 compute with loss scaling (for GPUs).
+      mixed_precision: Reduced-precision compute (float32 variables and
+        network ends): see ``mixed_dtype``.
+      mixed_dtype: --mixed_precision's compute type: float16 with dynamic
+        loss scaling (GPUs), or bfloat16, which needs none (float32's
+        exponent range): CPUs with AVX-512 BF16 or AMX, and TPUs.
       strategy: default | mirrored (this machine's GPUs) | multi_worker
         (TF_CONFIG) | tpu.
       tpu: --strategy=tpu: TPU name or grpc:// address; default: this TPU
@@ -62,6 +67,7 @@ class RunConfig:
     max_nan_skips: int = 10
     deterministic: bool = False
     mixed_precision: bool = False
+    mixed_dtype: str = "float16"
     strategy: str = "default"
     tpu: str | None = None
     sync_batchnorm: bool = False
@@ -86,6 +92,8 @@ def problems(run: RunConfig) -> list[str]:
         errors.append(f"--seed must be an integer in [0, 2**31), got {run.seed}")
     if run.on_nan not in ("stop", "skip"):
         errors.append(f"--on_nan={run.on_nan!r} is unknown; choose stop or skip")
+    if run.mixed_dtype not in MIXED_DTYPES:
+        errors.append(f"--mixed_dtype={run.mixed_dtype!r} is unknown; choose one of: {', '.join(MIXED_DTYPES)}")
     if run.max_nan_skips < 0:
         errors.append(f"--max_nan_skips must be >= 0, got {run.max_nan_skips}")
     if run.sample_every < 0:

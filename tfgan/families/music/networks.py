@@ -321,7 +321,7 @@ class Discriminator(keras.Model):
 
 
 def use_mixed_precision(model: keras.Model) -> keras.Model:
-    """float16 compute in every sublayer but the float32 ends (each bar's last convolution, the critic's score).
+    """Mixed-precision compute (`tfgan.precision.policy`) in every sublayer but the float32 ends (each bar's last convolution, the critic's score).
 
     (`tfgan.precision.use_mixed_precision` keeps a sequential model's tail;
     these models have one end per bar generator.) Variables stay float32,
@@ -335,7 +335,7 @@ def use_mixed_precision(model: keras.Model) -> keras.Model:
         ends.add(id(model.score))
     for layer in model._flatten_layers(include_self=False):
         if id(layer) not in ends and not isinstance(layer, BarGenerator | TemporalGenerator | ConditionEncoder):
-            layer.dtype_policy = precision.POLICY
+            layer.dtype_policy = precision.policy()
     return model
 
 
