@@ -35,21 +35,16 @@ def test_a_run_stopped_and_restarted_ends_with_the_weights_of_an_uninterrupted_o
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def test_lpips_weights_are_refused_with_what_is_supported(generator_run, tmp_path):
+def test_lpips_and_identity_weights_are_refused_with_what_is_supported(generator_run, tmp_path):
     weights = tmp_path / "lpips.pth"
     weights.write_bytes(b"not read")
-    out = tmp_path / "run"
-    proc = run_module(
-        "tfgan.train",
-        *flags(generator_run.config.model_dir),
-        f"--lpips_weights={weights}",
-        "--steps=1",
-        f"--model_dir={out}",
-    )
-    line = error_line(proc)
-    assert f"--lpips_weights={weights}: LPIPS is not supported" in proc.stderr
-    assert "leave --lpips_weights out" in line
-    assert not out.exists()
+    g = generator_run.config.model_dir
+    with pytest.raises(ConfigError) as refused:
+        psp_config(tmp_path / "run", g, lpips_weights=str(weights), id_weights=str(weights))
+    message = str(refused.value)
+    assert f"--lpips_weights={weights}: LPIPS is not supported" in message and "leave --lpips_weights out" in message
+    assert f"--id_weights={weights}: the identity loss is not supported" in message
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_size_other_than_the_generators_or_a_missing_generator_is_refused(generator_run, tmp_path):
