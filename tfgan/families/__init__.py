@@ -8,7 +8,7 @@ evaluation, and hands the run machinery a `tfgan.run.family.Family` record.
 from __future__ import annotations
 
 from tfgan.errors import ConfigError
-from tfgan.families import image, music, stylegan, translation
+from tfgan.families import image, music, psp, stylegan, translation
 from tfgan.run.family import Family
 
 FAMILIES: dict[str, Family] = {
@@ -16,6 +16,7 @@ FAMILIES: dict[str, Family] = {
     translation.FAMILY.name: translation.FAMILY,
     music.FAMILY.name: music.FAMILY,
     stylegan.FAMILY.name: stylegan.FAMILY,
+    psp.FAMILY.name: psp.FAMILY,
 }
 
 

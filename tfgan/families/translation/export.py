@@ -70,6 +70,22 @@ def _colour_to(x, channels):
     return tf.image.grayscale_to_rgb(x)
 
 
+def model_colour(x, channels):
+    """float [N, H, W, 1..4] in [-1, 1] -> [N, H, W, channels]: grey(+alpha) or RGB(A) to a model's colours.
+
+    The alpha channel is dropped; grey becomes RGB and RGB grey as needed.
+    Public so that other exports taking any image (an encoder's) read
+    colours as the translator does.
+    """
+    cin = tf.shape(x)[3]
+    colour = tf.cond(
+        cin <= 2,
+        lambda: _colour_to(tf.ensure_shape(x[..., :1], [None, None, None, 1]), channels),
+        lambda: _colour_to(tf.ensure_shape(x[..., :3], [None, None, None, 3]), channels),
+    )
+    return tf.ensure_shape(colour, [None, None, None, channels])
+
+
 def _edge_pad_to(x, multiple, min_size=1):
     """Pads H and W of [N, H, W, C] up to multiples of `multiple` (and >= `min_size`) by repeating the edge pixels.
 
@@ -149,12 +165,7 @@ class Translator(tf.Module):
         cin = tf.shape(images)[3]
         h, w = tf.shape(images)[1], tf.shape(images)[2]
         x = _to_float(images)
-        colour = tf.cond(
-            cin <= 2,
-            lambda: _colour_to(tf.ensure_shape(x[..., :1], [None, None, None, 1]), self._channels),
-            lambda: _colour_to(tf.ensure_shape(x[..., :3], [None, None, None, 3]), self._channels),
-        )
-        colour = tf.ensure_shape(colour, [None, None, None, self._channels])
+        colour = model_colour(x, self._channels)
         if self._serve_size == "train":
             small = tf.image.resize(colour, [self._size, self._size], method="bilinear", antialias=True)
             out = tf.image.resize(fn(small), [h, w], method="bilinear", antialias=True)

@@ -1,0 +1,34 @@
+"""A tiny StyleGAN2 run and a tiny pSp encoder of it, trained once per session (16 px, W+ 6 x 8)."""
+
+import keras
+import pytest
+
+from tests.stylegan.conftest import tiny_config as stylegan_config
+from tfgan import config as config_lib
+from tfgan import training
+
+TINY_ENCODER = dict(dataset="digits", encoder_width=4, encoder_max=8, encoder_blocks=1, batch_size=4, log_every=1)
+
+
+def psp_config(model_dir, generator, **overrides):
+    """The `tfgan.config.Config` of a tiny pSp run of `generator` in `model_dir` (2 steps)."""
+    values = dict(TINY_ENCODER, generator=str(generator), steps=2, checkpoint_every=2, model_dir=str(model_dir))
+    values.update(overrides)
+    return config_lib.resolve("psp_mnist32", **values)
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture(scope="session")
+def generator_run(tmp_path_factory):
+    """Domain A's StyleGAN2: 2 steps on the digits, exported."""
+    return training.train(stylegan_config(tmp_path_factory.mktemp("g_a")), verbose=0)
+
+
+@pytest.fixture(scope="session")
+def encoder_run(generator_run, tmp_path_factory):
+    """A's encoder: 2 steps, exported."""
+    return training.train(psp_config(tmp_path_factory.mktemp("enc_a"), generator_run.config.model_dir), verbose=0)
