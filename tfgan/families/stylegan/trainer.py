@@ -60,15 +60,30 @@ def open_data(params: StyleGANParams) -> tuple[StyleGANParams, pipelines.ImageSo
     return dataclasses.replace(params, channels=source.info.image_shape[2]), source
 
 
+def build_generator(params: StyleGANParams) -> tuple[keras.Model, keras.Model]:
+    """The resolved params' ``(mapping, synthesis)`` networks (freshly initialised)."""
+    mapping = networks.mapping_network(
+        params.latent_dim, params.w_dim, params.mapping_layers, lr_multiplier=params.mapping_lr_mult
+    )
+    synthesis_net = synthesis.synthesis_network(
+        params.image_size,
+        params.channels,
+        w_dim=params.w_dim,
+        channel_base=params.channel_base,
+        channel_max=params.channel_max,
+    )
+    return mapping, synthesis_net
+
+
 def build_networks(params: StyleGANParams) -> Networks:
     """The resolved params' mapping, synthesis and discriminator networks."""
-    widths = dict(channel_base=params.channel_base, channel_max=params.channel_max)
+    mapping, synthesis_net = build_generator(params)
     return Networks(
-        mapping=networks.mapping_network(
-            params.latent_dim, params.w_dim, params.mapping_layers, lr_multiplier=params.mapping_lr_mult
+        mapping=mapping,
+        synthesis=synthesis_net,
+        discriminator=discriminator.discriminator_network(
+            params.image_size, params.channels, channel_base=params.channel_base, channel_max=params.channel_max
         ),
-        synthesis=synthesis.synthesis_network(params.image_size, params.channels, w_dim=params.w_dim, **widths),
-        discriminator=discriminator.discriminator_network(params.image_size, params.channels, **widths),
     )
 
 
@@ -187,17 +202,26 @@ def _from_export(model: StyleGAN2, params: StyleGANParams, path: str) -> str:
             "or drop --freeze_d_layers."
         )
     _refuse_shapes(path, _mismatches(meta, params, NETWORK_FIELDS))
-    objects = dict(mapping=model.mapping, synthesis=model.synthesis, w_avg=model.w_avg)
+    read_export(version, model.mapping, model.synthesis, model.w_avg, role=f"--init_from={path}")
+    if model.ema_mapping is not None:
+        _restart_ema(model)
+    return version
+
+
+def read_export(version: str, mapping, synthesis_net, w_avg, *, role: str) -> None:
+    """Loads the export `version`'s mapping, synthesis and mean w into these networks and variable.
+
+    Raises:
+      ConfigError: The export's variables do not fit them (named with `role`).
+    """
+    objects = dict(mapping=mapping, synthesis=synthesis_net, w_avg=w_avg)
     try:
         # A SavedModel's variables are a checkpoint of its module (`export.ServableGenerator`),
         # whose children have these names; `read` expects no save counter, which it lacks.
         status = tf.train.Checkpoint(**objects).read(os.path.join(version, "variables", "variables"))
         status.assert_existing_objects_matched().expect_partial()
     except checkpoints.RESTORE_ERRORS as e:
-        raise ConfigError(f"--init_from={path}: cannot read the export {version}: {str(e).splitlines()[0]}") from e
-    if model.ema_mapping is not None:
-        _restart_ema(model)
-    return version
+        raise ConfigError(f"{role}: cannot read the export {version}: {str(e).splitlines()[0]}") from e
 
 
 def _restart_ema(model: StyleGAN2) -> None:
@@ -251,14 +275,16 @@ def _check_supported(run: RunConfig, strategy, batch_size: int) -> None:
         )
 
 
-def export_metadata(run: RunConfig, params: StyleGANParams, step: int) -> dict:
-    """The family's facts for metadata.json besides the generator's own."""
+def export_metadata(run: RunConfig | None, params: StyleGANParams, step: int | None) -> dict:
+    """The family's facts for metadata.json besides the generator's own (`run` None: not made by a run)."""
     return {
-        "preset": run.preset,
+        "preset": run.preset if run is not None else None,
         "dataset": params.dataset,
         "step": step,
         "ema_decay": params.ema_decay,
         "mapping_layers": params.mapping_layers,
+        # The mapping network's weights are stored divided by it: rebuilding it from an export needs it.
+        "mapping_lr_mult": params.mapping_lr_mult,
         "channel_base": params.channel_base,
         "channel_max": params.channel_max,
         "init_from": params.init_from,
@@ -359,16 +385,29 @@ def export_checkpoint(run: RunConfig, params: StyleGANParams, checkpoint: str, s
     Raises:
       TfganError: The checkpoint is missing, damaged or from another model.
     """
+    mapping, synthesis_net, w_avg, step = restore_generator(params, checkpoint)
+    return write_export(run, params, mapping, synthesis_net, w_avg, step, staging, checkpoint=checkpoint)
+
+
+def restore_generator(params: StyleGANParams, checkpoint: str):
+    """``(mapping, synthesis, w_avg, step)`` of a run's `checkpoint`: the EMA networks when it holds them.
+
+    `params` must be resolved (as config.json holds them); with
+    --ema_decay the averaged networks are read once a checkpoint holds them.
+
+    Raises:
+      TfganError: The checkpoint is missing, damaged or from another model.
+    """
     if params.channels is None:
-        raise ConfigError("exporting a checkpoint needs the run's resolved params (config.json).")
-    nets = build_networks(params)
+        raise ConfigError("reading a checkpoint needs the run's resolved params (config.json).")
+    mapping, synthesis_net = build_generator(params)
     step = tf.Variable(0, dtype=tf.int64)
     w_avg = tf.Variable(tf.zeros([params.w_dim]))
     prefix = ""
     try:
         if params.ema_decay and checkpoints.checkpoint_has(checkpoint, "ema_mapping"):
             prefix = "ema_"
-        objects = {f"{prefix}mapping": nets.mapping, f"{prefix}synthesis": nets.synthesis}
+        objects = {f"{prefix}mapping": mapping, f"{prefix}synthesis": synthesis_net}
         status = tf.train.Checkpoint(**objects, w_avg=w_avg, step=step).restore(checkpoint)
         status.assert_existing_objects_matched().expect_partial()  # D and the optimisers are not needed
     except checkpoints.RESTORE_ERRORS as e:
@@ -376,6 +415,4 @@ def export_checkpoint(run: RunConfig, params: StyleGANParams, checkpoint: str, s
             f"cannot read checkpoint {checkpoint}: {str(e).splitlines()[0]}\nIt is missing, damaged or from "
             f"another model; pass --checkpoint= an intact one (see {os.path.dirname(checkpoint)})."
         ) from e
-    return write_export(
-        run, params, nets.mapping, nets.synthesis, w_avg, int(step.numpy()), staging, checkpoint=checkpoint
-    )
+    return mapping, synthesis_net, w_avg, int(step.numpy())
