@@ -235,6 +235,7 @@ def format_results(results: dict) -> str:
             cells = [label, str(d["images"]), f"{r['realism']:.1%}", f"{r['fid']:.2f}"]
             if content:
                 cells.append(f"{r['content']:.1%}" if results["content"] == "classes" else f"{r['content']:.3f}")
-            cells += [f"{r.get('cycle_l1', float('nan')):.4f}", f"{r.get('identity_l1', float('nan')):.4f}"]
+            # A one-way translator (e.g. tfgan.toonify without a B encoder) has no cycle.
+            cells += [f"{r[k]:.4f}" if k in r else "n/a" for k in ("cycle_l1", "identity_l1")]
             lines.append(" | ".join(cells))
     return "\n".join(lines)
