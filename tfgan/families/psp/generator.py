@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan import flagsgen
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.stylegan import export as stylegan_export
 from tfgan.families.stylegan import synthesis as synthesis_lib
@@ -110,15 +111,20 @@ def _freeze(nets) -> None:
 
 
 def _from_run(path: str, role: str) -> Generator:
-    from tfgan import training  # the run machinery imports the families: import it when used
-
-    config = training.load_saved_config(path)
-    if config.family.name != "stylegan":
-        raise ConfigError(f"{role}={path} is a {config.family.name} run, not a StyleGAN2 one.")
+    # config.json read here, not with tfgan.config (which imports the family registry, and so this module).
+    try:
+        with open(os.path.join(path, "config.json")) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{role}={path}: cannot read its config.json ({e}); is it a tfgan run directory?") from e
+    family = data.get("family", "image") if isinstance(data, dict) else "unknown"
+    if family != "stylegan":
+        raise ConfigError(f"{role}={path} is a {family} run, not a StyleGAN2 one.")
+    fields = {f.name for f in dataclasses.fields(StyleGANParams)}
+    params = flagsgen.build(StyleGANParams, {k: v for k, v in data.items() if k in fields}, what=f"{role}={path}")
     ckpt = tf.train.latest_checkpoint(os.path.join(path, "checkpoints"))
     if ckpt is None:
         raise ConfigError(f"{role}={path} has no checkpoint yet; train it first or give its export.")
-    params = config.params
     nets = stylegan_trainer.build_networks(params)
     w_avg = tf.Variable(tf.zeros([params.w_dim]))
     # The EMA generator when the run keeps one: the one its export serves.
