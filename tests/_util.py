@@ -57,3 +57,24 @@ def tiny_config(model_dir, **overrides):
     )
     values.update(overrides)
     return config_lib.resolve("default", **values)
+
+
+def run_keras_free(tmp_path, script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Runs `script` (Python source) in a fresh process where importing Keras fails.
+
+    Keras is shadowed by a package that refuses to import (TensorFlow imports
+    it when it can), so what the script loads must not need it: how an
+    export is checked to be servable without tfgan or Keras.
+    """
+    (tmp_path / "fresh.py").write_text(script)
+    hide = tmp_path / "hide" / "keras"
+    hide.mkdir(parents=True, exist_ok=True)
+    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
+    return subprocess.run(
+        [sys.executable, str(tmp_path / "fresh.py"), *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(PYTHONPATH=str(tmp_path / "hide")),
+        cwd=str(tmp_path),
+        timeout=timeout,
+    )

@@ -1,15 +1,13 @@
 """Class-conditional GANs (--conditional): networks, training, grids, export, sampling, evaluation."""
 
 import json
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests._util import cli_env, run_module, tiny_config
+from tests._util import run_keras_free, run_module, tiny_config
 from tfgan import training
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.image import conditioning, evaluation, networks, summaries, trainer
@@ -192,26 +190,7 @@ print("IMPORTED:" + ",".join(sorted(m for m in sys.modules if m.split(".")[0] in
 def test_conditional_export_takes_labels_in_a_fresh_process(conditional_run, tmp_path):
     z = np.random.default_rng(0).normal(size=(4, LATENT)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
-    (tmp_path / "fresh.py").write_text(FRESH)
-    # Keras is shadowed by a package that refuses to import (TensorFlow
-    # imports it when it can): the export must not need it.
-    hide = tmp_path / "hide" / "keras"
-    hide.mkdir(parents=True)
-    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(tmp_path / "fresh.py"),
-            conditional_run.export_dir,
-            str(tmp_path / "z.npy"),
-            str(tmp_path / "o.npz"),
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(PYTHONPATH=str(tmp_path / "hide")),
-        cwd=str(tmp_path),
-        timeout=300,
-    )
+    proc = run_keras_free(tmp_path, FRESH, conditional_run.export_dir, str(tmp_path / "z.npy"), str(tmp_path / "o.npz"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = np.load(tmp_path / "o.npz")
     assert out["a"].shape == (4, *SHAPE) and out["a"].dtype == np.uint8

@@ -2,13 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
 
-from tests._util import cli_env
+from tests._util import run_keras_free
 from tfgan.families.psp import export, trainer
 from tfgan.families.psp.generator import load_generator
 from tfgan.images import to_uint8
@@ -36,24 +34,7 @@ def test_the_export_gives_the_training_process_codes_without_tfgan_or_keras(enco
     exact = rng.integers(0, 256, (3, 16, 16, 1), dtype=np.uint8)  # the generator's size: no resizing
     rgba = rng.integers(0, 256, (2, 20, 24, 4), dtype=np.uint8)  # any size and channels
     np.savez(tmp_path / "in.npz", exact=exact, rgba=rgba)
-    (tmp_path / "fresh.py").write_text(FRESH)
-    hide = tmp_path / "hide" / "keras"
-    hide.mkdir(parents=True)
-    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(tmp_path / "fresh.py"),
-            encoder_run.export_dir,
-            str(tmp_path / "in.npz"),
-            str(tmp_path / "out.npz"),
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(PYTHONPATH=str(tmp_path / "hide")),
-        cwd=str(tmp_path),
-        timeout=300,
-    )
+    proc = run_keras_free(tmp_path, FRESH, encoder_run.export_dir, str(tmp_path / "in.npz"), str(tmp_path / "out.npz"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "IMPORTED:\n" in proc.stdout + "\n", proc.stdout
     out = np.load(tmp_path / "out.npz")
