@@ -1,7 +1,8 @@
 """Sample-quality metrics: Parzen window, Fréchet distance, KID, Inception score.
 
 Pure functions of arrays (samples, features or class probabilities); the
-feature extractors and the CLI live in `tfgan.families.image.evaluation`.
+feature extractors live in `tfgan.classifier_metrics` (the domain classifier) and
+`tfgan.families.image.evaluation` (InceptionV3), the CLI in `tfgan.evaluate`.
 """
 
 from __future__ import annotations
