@@ -6,10 +6,11 @@ G); `params.StyleGANParams` its parameters; `synthesis` the skip generator
 and its W+ layout; `discriminator` the residual D (with FreezeD);
 `networks` their layers; `presets` a CPU MNIST setting and the paper's
 config F; `export` the ``sample``/``serving_default``/``synthesize``/
-``mapping`` signatures; `trainer` the run's set-up and ``--init_from``.
+``mapping`` signatures; `trainer` the run's set-up and ``--init_from``;
+`evaluation` the domain-classifier metrics of an export.
 """
 
-from tfgan.families.stylegan import presets, sampling, trainer
+from tfgan.families.stylegan import evaluation, presets, sampling, trainer
 from tfgan.families.stylegan.params import EXPORT_FIELDS, MEANING_FIELDS, SHAPE_FIELDS, StyleGANParams
 from tfgan.run.family import Family
 
@@ -25,4 +26,7 @@ FAMILY = Family(
     export_name=trainer.EXPORT_NAME,
     sample_options=sampling.SampleOptions,
     sample=sampling.sample,
+    eval_options=evaluation.EvalOptions,
+    evaluate=evaluation.evaluate,
+    format_results=evaluation.format_results,
 )
