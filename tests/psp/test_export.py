@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tests._util import run_keras_free
 from tfgan.families.psp import export, trainer
-from tfgan.families.psp.generator import load_generator
+from tfgan.families.stylegan.loading import load_generator
 from tfgan.images import to_uint8
 
 FRESH = r"""

@@ -4,9 +4,9 @@ import numpy as np
 
 from tests.stylegan.helpers import real_batch
 from tfgan.families.psp import trainer
-from tfgan.families.psp.generator import load_generator
 from tfgan.families.psp.model import adam
 from tfgan.families.psp.params import PSPParams
+from tfgan.families.stylegan.loading import load_generator
 
 
 def tiny_model(generator_dir, **overrides):

@@ -12,8 +12,8 @@ from tfgan import translate
 from tfgan.errors import ConfigError
 from tfgan.families.psp import toonify
 from tfgan.families.psp.export import load_encoder
-from tfgan.families.psp.generator import load_generator
 from tfgan.families.stylegan import trainer as stylegan_trainer
+from tfgan.families.stylegan.loading import load_generator
 from tfgan.images import to_uint8
 from tfgan.run import exports
 from tfgan.run.config import RunConfig

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from tests.stylegan.helpers import tiny_params
 from tfgan.errors import ConfigError
-from tfgan.families.stylegan import blend, export, synthesis, trainer
+from tfgan.families.stylegan import blend, export, loading, synthesis, trainer
 from tfgan.images import to_uint8
 from tfgan.run import exports
 
@@ -20,7 +20,7 @@ SIZE = 16
 
 
 def generator(seed, **overrides):
-    """A randomly initialised tiny `blend.Generator` (noise strengths made non-zero so noise matters)."""
+    """A randomly initialised tiny `loading.Generator` (noise strengths made non-zero so noise matters)."""
     keras.utils.set_random_seed(seed)
     params = tiny_params(**overrides)
     mapping, synthesis_net = trainer.build_generator(params)
@@ -28,8 +28,8 @@ def generator(seed, **overrides):
     for v in synthesis_net.variables:
         if v.path.endswith(("noise_strength", "bias")):
             v.assign(rng.normal(0, 0.3, v.shape).astype("float32"))
-    w_avg = tf.Variable(rng.normal(size=[params.w_dim]).astype("float32"))
-    return blend.Generator(params, mapping, synthesis_net, w_avg, source=f"seed{seed}")
+    w_avg = rng.normal(size=[params.w_dim]).astype("float32")
+    return loading.Generator(params, mapping, synthesis_net, w_avg, source=f"seed{seed}")
 
 
 def layer_variables(net, name):
@@ -147,7 +147,7 @@ def test_a_blend_of_a_model_with_itself_is_that_model(exported, models):
     out = blend.blend_networks(a, a, 8, 0.5)
     w_plus = tf.constant(np.random.default_rng(1).normal(size=[2, synthesis.num_ws(SIZE), 8]).astype("float32"))
     np.testing.assert_allclose(out.synthesis(w_plus), a.synthesis(w_plus), rtol=1e-6, atol=1e-6)
-    loaded = blend.load_generator(exported["a"], "--low")
+    loaded = loading.load_generator(exported["a"], "--low")
     np.testing.assert_array_equal(loaded.synthesis(w_plus), a.synthesis(w_plus))
 
 

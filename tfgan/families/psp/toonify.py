@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from tfgan.errors import ConfigError
 from tfgan.families.psp.export import Encoder, load_encoder
-from tfgan.families.psp.generator import Generator, load_generator
+from tfgan.families.stylegan.loading import Generator, load_generator
 from tfgan.families.translation import export as translator_export
 from tfgan.run import exports
 

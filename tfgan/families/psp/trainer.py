@@ -14,10 +14,10 @@ from pipelines import domains
 from tfgan import distribute
 from tfgan.errors import ConfigError, TfganError
 from tfgan.families.psp import export, networks
-from tfgan.families.psp.generator import Generator, load_generator
 from tfgan.families.psp.model import PSP, adam
 from tfgan.families.psp.params import PSPParams
 from tfgan.families.stylegan.export import VALUE_RANGE
+from tfgan.families.stylegan.loading import Generator, load_generator
 from tfgan.images import make_grid, to_uint8, write_png
 from tfgan.run import checkpoints
 from tfgan.run.callbacks import current_step

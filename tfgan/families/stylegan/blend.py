@@ -32,8 +32,9 @@ above the swap resolution are exactly B's and a blend of A with itself
 is exactly A. (Pinkney's ``clone`` keeps A's noise everywhere; its
 noise is random per call unless ``randomize_noise=False``.)
 
-`write_blend` loads both generators (a run directory's latest checkpoint,
-EMA networks when kept, or an export base or version), blends them and
+`write_blend` loads both generators (`tfgan.families.stylegan.loading`: a
+run directory's latest checkpoint, EMA networks when kept, or an export
+base or version), blends them and
 publishes an export like any StyleGAN2 export (`tfgan.run.exports.publish`:
 staged and renamed, nothing half-written on failure) whose metadata also
 holds ``blend: {low, high, swap_resolution, blend_width}``.
@@ -42,25 +43,19 @@ holds ``blend: {low, high, swap_resolution, blend_width}``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from tfgan import config as config_lib
 from tfgan.errors import ConfigError
 from tfgan.families.stylegan import export, synthesis, trainer
+from tfgan.families.stylegan.loading import Generator, load_generator
 from tfgan.families.stylegan.params import StyleGANParams
 from tfgan.run import exports
 
 MIN_SWAP_RESOLUTION = 8
 # What two generators must share for their synthesis layers to be blended.
 SYNTHESIS_FIELDS = ("image_size", "channels", "w_dim", "channel_base", "channel_max")
-# The fields of `StyleGANParams` an export's metadata.json records.
-_META_FIELDS = (*SYNTHESIS_FIELDS, "latent_dim", "mapping_layers", "mapping_lr_mult", "ema_decay", "dataset")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,26 +87,6 @@ class BlendOptions:
     def __post_init__(self):
         if not (self.blend_width >= 0 and math.isfinite(self.blend_width)):
             raise ConfigError(f"--blend_width={self.blend_width}: give 0 (a hard swap) or a positive width.")
-
-
-@dataclasses.dataclass
-class Generator:
-    """A StyleGAN2 generator: its resolved params, networks and mean w.
-
-    Attributes:
-      params: The params the networks were built from.
-      mapping, synthesis: The networks.
-      w_avg: The mean w [w_dim] (the truncation centre).
-      source: What it was read from (a checkpoint or an export version).
-      step: The training step of its weights, when known.
-    """
-
-    params: StyleGANParams
-    mapping: keras.Model
-    synthesis: keras.Model
-    w_avg: tf.Variable
-    source: str = ""
-    step: int | None = None
 
 
 def blend_weights(image_size: int, swap_resolution: int, width: float = 0.0) -> dict[int, float]:
@@ -194,61 +169,12 @@ def blend_networks(low: Generator, high: Generator, swap_resolution: int, width:
     missed = [v.path for v in synthesis_net.variables if id(v) not in done]
     if missed:  # a layer the layout does not name would silently keep its random initialisation
         raise AssertionError(f"synthesis variables outside layers_by_resolution: {missed}")
-    w_avg = tf.Variable(tf.convert_to_tensor(low.w_avg), trainable=False, name="w_avg")
+    w_avg = np.array(low.w_avg, np.float32)  # a copy: the blend shares no state with `low`
     return Generator(low.params, mapping, synthesis_net, w_avg, source=f"blend of {low.source} and {high.source}")
 
 
-def _params_from_metadata(meta: dict) -> StyleGANParams:
-    defaults = {f.name: f.default for f in dataclasses.fields(StyleGANParams)}
-    # Exports written before metadata.json recorded mapping_lr_mult used the default (every preset's).
-    values = {f: meta.get(f, defaults.get(f)) for f in _META_FIELDS}
-    return StyleGANParams(**values)
-
-
-def load_generator(path: str, role: str) -> Generator:
-    """The generator of a StyleGAN2 run directory (latest checkpoint, EMA when kept) or export.
-
-    Args:
-      path: The run directory, or an export base or version.
-      role: How errors name it (``"--low"``).
-
-    Raises:
-      ConfigError: `path` is missing, neither kind, another family's, or
-        has no checkpoint.
-      TfganError: Its weights cannot be read.
-    """
-    if not os.path.exists(path):
-        raise ConfigError(f"{role}={path} does not exist; give a StyleGAN2 run directory or a generator export.")
-    if os.path.isfile(os.path.join(path, "config.json")):
-        with open(os.path.join(path, "config.json")) as f:
-            family = json.load(f).get("family", "image")
-        if family != "stylegan":
-            raise ConfigError(f"{role}={path} is a {family} run, not a StyleGAN2 one.")
-        with open(os.path.join(path, "config.json")) as f:
-            params = config_lib.from_json(f.read()).params
-        ckpt = tf.train.latest_checkpoint(os.path.join(path, "checkpoints"))
-        if ckpt is None:
-            raise ConfigError(f"{role}={path} has no checkpoint yet; train it first or give its export.")
-        mapping, synthesis_net, w_avg, step = trainer.restore_generator(params, ckpt)
-        return Generator(params, mapping, synthesis_net, w_avg, source=ckpt, step=step)
-    if export.is_export(path):
-        version = exports.latest_version(path)
-        meta = exports.load_metadata(version)
-        if meta.get("family") != "stylegan":
-            raise ConfigError(f"{role}={path} is a {meta['family']} export, not a StyleGAN2 one.")
-        params = _params_from_metadata(meta)
-        mapping, synthesis_net = trainer.build_generator(params)
-        w_avg = tf.Variable(tf.zeros([params.w_dim]), trainable=False, name="w_avg")
-        trainer.read_export(version, mapping, synthesis_net, w_avg, role=f"{role}={path}")
-        return Generator(params, mapping, synthesis_net, w_avg, source=version, step=meta.get("step"))
-    raise ConfigError(
-        f"{role}={path} is neither a tfgan run directory (no config.json) nor an export (no saved_model.pb); "
-        "give a StyleGAN2 run directory or its export/generator."
-    )
-
-
 def write_blend(low: str, high: str, swap_resolution: int, out: str, blend_width: float = 0.0) -> str:
-    """Blends the generators at `low` and `high` (paths, see `load_generator`) and exports the result.
+    """Blends the generators at `low` and `high` (paths, see `loading.load_generator`) and exports the result.
 
     Returns:
       The new export version directory under `out`.
