@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests._util import cli_env, run_module, tiny_config
+from tests._util import cli_env, run_keras_free, run_module, tiny_config
 from tfgan import training
 from tfgan.errors import TfganError
 from tfgan.families.image import export as exporting
@@ -65,22 +65,7 @@ def test_savedmodel_in_fresh_process_matches_in_memory_generator(run, tmp_path):
     nets = generator_from_checkpoint(run.config.model_dir)
     z = np.random.default_rng(0).normal(size=(5, LATENT)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
-    script = tmp_path / "fresh.py"
-    script.write_text(FRESH)
-    # The fresh process cannot find tfgan, and Keras is shadowed by a package
-    # that refuses to import (TensorFlow itself imports Keras when it can).
-    hide = tmp_path / "hide" / "keras"
-    hide.mkdir(parents=True)
-    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
-    env = cli_env(PYTHONPATH=str(tmp_path / "hide"))
-    proc = subprocess.run(
-        [sys.executable, str(script), export_dir, str(tmp_path / "z.npy"), str(tmp_path / "out.npz")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-        timeout=300,
-    )
+    proc = run_keras_free(tmp_path, FRESH, export_dir, str(tmp_path / "z.npy"), str(tmp_path / "out.npz"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "IMPORTED:\n" in proc.stdout + "\n", proc.stdout
     out = np.load(tmp_path / "out.npz")

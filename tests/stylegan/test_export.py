@@ -2,14 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests._util import cli_env, run_module
+from tests._util import run_keras_free, run_module
 from tfgan import training
 from tfgan.errors import ConfigError
 from tfgan.families.stylegan import export, networks, sampling, trainer
@@ -64,20 +62,8 @@ def test_the_export_gives_the_training_process_pixels_without_tfgan_or_keras(tra
     z = rng.standard_normal((3, 8)).astype("float32")
     w_plus = rng.standard_normal((2, 6, 8)).astype("float32")
     np.savez(tmp_path / "inputs.npz", z=z, w_plus=w_plus)
-    script = tmp_path / "fresh.py"
-    script.write_text(FRESH)
-    # tfgan is not on the path, and Keras is shadowed by a package that refuses
-    # to import (TensorFlow itself imports Keras when it can).
-    hide = tmp_path / "hide" / "keras"
-    hide.mkdir(parents=True)
-    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
-    proc = subprocess.run(
-        [sys.executable, str(script), trained_run.export_dir, str(tmp_path / "inputs.npz"), str(tmp_path / "o.npz")],
-        capture_output=True,
-        text=True,
-        env=cli_env(PYTHONPATH=str(tmp_path / "hide")),
-        cwd=str(tmp_path),
-        timeout=300,
+    proc = run_keras_free(
+        tmp_path, FRESH, trained_run.export_dir, str(tmp_path / "inputs.npz"), str(tmp_path / "o.npz")
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "IMPORTED:\n" in proc.stdout + "\n", proc.stdout

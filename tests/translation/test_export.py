@@ -1,12 +1,10 @@
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.translation.helpers import cli_env
+from tests._util import run_keras_free
 from tfgan.families.translation import export, networks
 from tfgan.images import to_uint8
 
@@ -48,19 +46,7 @@ def test_a_fresh_process_without_tfgan_or_keras_gives_the_same_pixels(exported, 
     directory, _, _, model = exported
     x = _images((3, 13, 9, 3))
     np.save(tmp_path / "x.npy", x)
-    (tmp_path / "fresh.py").write_text(FRESH)
-    hide = tmp_path / "hide" / "keras"
-    hide.mkdir(parents=True)
-    (hide / "__init__.py").write_text("raise ImportError('keras is hidden from this process')\n")
-    env = cli_env(PYTHONPATH=str(tmp_path / "hide"))
-    proc = subprocess.run(
-        [sys.executable, str(tmp_path / "fresh.py"), directory, str(tmp_path / "x.npy"), str(tmp_path / "out.npz")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(tmp_path),
-        timeout=300,
-    )
+    proc = run_keras_free(tmp_path, FRESH, directory, str(tmp_path / "x.npy"), str(tmp_path / "out.npz"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "LOADED WITH: []" in proc.stdout, proc.stdout
     out = np.load(tmp_path / "out.npz")
