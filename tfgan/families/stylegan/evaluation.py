@@ -22,6 +22,8 @@ import dataclasses
 import logging
 import os
 
+import numpy as np
+
 from pipelines import PipelineError, domains
 from tfgan import classifier_metrics, guards
 from tfgan.errors import ConfigError, TfganError
@@ -145,6 +147,10 @@ def evaluate(options: EvalOptions | dict) -> dict:
         )
     seeds = guards.sample_seeds(options.seed, options.num_samples)
     generated = export.sample_images(export_dir, seeds, options.truncation)
+    # Some sources are sorted by class (offline:mnist_5k): the reference's first training images, and the
+    # classifier score's splits of the test images, would each hold one class. A fixed order of both instead.
+    rng = np.random.default_rng(0)
+    train, test = train[rng.permutation(len(train))], test[rng.permutation(len(test))]
     return {
         "export_dir": export_dir,
         "dataset": dataset,
