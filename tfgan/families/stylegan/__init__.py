@@ -7,7 +7,8 @@ and its W+ layout; `discriminator` the residual D (with FreezeD);
 `networks` their layers; `presets` a CPU MNIST setting and the paper's
 config F; `export` the ``sample``/``serving_default``/``synthesize``/
 ``mapping`` signatures; `trainer` the run's set-up and ``--init_from``;
-`evaluation` the domain-classifier metrics of an export.
+`evaluation` the domain-classifier metrics of an export; `loading` a
+generator read back from a run or an export (blend, pSp and toonify use it).
 """
 
 from tfgan.families.stylegan import evaluation, presets, sampling, trainer
