@@ -3,9 +3,11 @@
 import keras
 import pytest
 
+from tests._torch_reference import reference_state
 from tests.stylegan.conftest import tiny_config as stylegan_config
 from tfgan import config as config_lib
 from tfgan import training
+from tfgan.torchweights import write_state
 
 TINY_ENCODER = dict(dataset="digits", encoder_width=4, encoder_max=8, encoder_blocks=1, batch_size=4, log_every=1)
 
@@ -32,3 +34,19 @@ def generator_run(tmp_path_factory):
 def encoder_run(generator_run, tmp_path_factory):
     """A's encoder: 2 steps, exported."""
     return training.train(psp_config(tmp_path_factory.mktemp("enc_a"), generator_run.config.model_dir), verbose=0)
+
+
+@pytest.fixture(scope="session")
+def arcface_state():
+    """ArcFace IR-SE50's state dict with the seeded weights of tests/fixtures/torch_references.json."""
+    return reference_state("arcface")
+
+
+@pytest.fixture(scope="session")
+def weights_files(tmp_path_factory, arcface_state):
+    """The seeded VGG LPIPS and ArcFace states as the .npz files a user passes (``lpips``, ``id``)."""
+    out = tmp_path_factory.mktemp("weights")
+    files = {"lpips": str(out / "lpips_vgg.npz"), "id": str(out / "ir_se50.npz")}
+    write_state(reference_state("lpips_vgg"), files["lpips"])
+    write_state(arcface_state, files["id"])
+    return files

@@ -1,5 +1,6 @@
 """pSp through `python -m tfgan.train`: exact resume, and bad input as one error line with nothing written."""
 
+import json
 import os
 
 import numpy as np
@@ -10,6 +11,7 @@ from tests.psp.conftest import TINY_ENCODER, psp_config
 from tests.stylegan.test_train_cli import checkpoint_tensors, error_line
 from tfgan import training
 from tfgan.errors import ConfigError
+from tfgan.run import exports
 
 
 def flags(generator_dir):
@@ -35,16 +37,41 @@ def test_a_run_stopped_and_restarted_ends_with_the_weights_of_an_uninterrupted_o
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def test_lpips_and_identity_weights_are_refused_with_what_is_supported(generator_run, tmp_path):
-    weights = tmp_path / "lpips.pth"
-    weights.write_bytes(b"not read")
-    g = generator_run.config.model_dir
-    with pytest.raises(ConfigError) as refused:
-        psp_config(tmp_path / "run", g, lpips_weights=str(weights), id_weights=str(weights))
-    message = str(refused.value)
-    assert f"--lpips_weights={weights}: LPIPS is not supported" in message and "leave --lpips_weights out" in message
-    assert f"--id_weights={weights}: the identity loss is not supported" in message
-    assert not (tmp_path / "run").exists()
+def test_lpips_and_identity_from_weights_files_train_and_are_recorded(generator_run, weights_files, tmp_path):
+    out = tmp_path / "run"
+    given = (f"--lpips_weights={weights_files['lpips']}", f"--id_weights={weights_files['id']}", "--id_weight=0.2")
+    proc = run_module("tfgan.train", *flags(generator_run.config.model_dir), *given, "--steps=2", f"--model_dir={out}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "lpips=" in proc.stdout and "id=" in proc.stdout
+    with open(out / "config.json") as f:
+        params = json.load(f)  # run and family fields, flat
+    assert params["lpips_weights"] == weights_files["lpips"] and params["id_weight"] == 0.2
+    meta = exports.load_metadata(exports.latest_version(str(out / "export" / "encoder")))
+    assert meta["losses"]["lpips"] == {"weight": 0.8, "weights_file": weights_files["lpips"]}
+    assert meta["losses"]["id"]["weight"] == 0.2 and meta["backbone"] == "small"
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (("--lpips_weights={missing}",), "--lpips_weights={missing}: no such file. Convert the LPIPS weights"),
+        (("--id_weights={lpips}",), "no tensor 'input_layer.0.weight'; this is not a ArcFace IR-SE50 state dict"),
+        (("--backbone_weights={id}",), "pretrained weights exist only for pSp's IR-SE50; add --backbone=ir_se50"),
+        (("--backbone=resnet50",), "--backbone='resnet50' is unknown; choose one of: small, ir_se50"),
+    ],
+)
+def test_bad_weights_flags_are_one_error_line_and_nothing_is_written(
+    generator_run, weights_files, tmp_path, given, message
+):
+    names = {**weights_files, "missing": str(tmp_path / "nowhere.npz")}
+    out = tmp_path / "run"
+    flags_given = [g.format(**names) for g in given]
+    proc = run_module(
+        "tfgan.train", *flags(generator_run.config.model_dir), *flags_given, "--steps=1", f"--model_dir={out}"
+    )
+    error_line(proc)
+    assert message.format(**names) in proc.stderr
+    assert not (out / "checkpoints").exists()
 
 
 def test_a_size_other_than_the_generators_or_a_missing_generator_is_refused(generator_run, tmp_path):

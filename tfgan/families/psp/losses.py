@@ -2,8 +2,8 @@
 
 pSp trains its encoder on a weighted sum of an L2 pixel loss, LPIPS, an
 identity loss (ArcFace, faces only) and a regulariser keeping W+ near the
-mean w. The first and the last are here; LPIPS and the identity loss need
-pretrained networks tfgan does not ship (see `tfgan.families.psp.params`).
+mean w. LPIPS and the identity loss take the networks the user supplies the
+weights of (`tfgan.lpips`, `tfgan.families.psp.irse`).
 """
 
 from __future__ import annotations
@@ -39,3 +39,33 @@ def psp_w_norm_loss(w_plus, w_avg):
     """
     delta = ops.cast(w_plus, "float32") - ops.cast(w_avg, "float32")
     return ops.mean(ops.sqrt(ops.sum(ops.square(delta), axis=(1, 2))))
+
+
+def psp_lpips_loss(lpips, real, reconstruction):
+    """pSp's LPIPS loss (eq. 3, ``criteria/lpips``): the batch mean of LPIPS(reconstruction, real).
+
+    Args:
+      lpips: A `tfgan.lpips.LPIPS` (per-image distances).
+      real, reconstruction: float [N, H, W, C] images in [-1, 1].
+
+    Returns:
+      Scalar.
+    """
+    return ops.mean(lpips(reconstruction, real))
+
+
+def psp_identity_loss(real_embeddings, reconstruction_embeddings):
+    """pSp's identity loss (eq. 4, ``criteria/id_loss.py``): the batch mean of 1 - <e(y_hat), e(y)>.
+
+    The embeddings are unit vectors (ArcFace's), so the inner product is the
+    cosine similarity; the real images' side carries no gradient, as pSp
+    detaches it.
+
+    Args:
+      real_embeddings, reconstruction_embeddings: float [N, D], unit rows.
+
+    Returns:
+      Scalar.
+    """
+    real = ops.stop_gradient(ops.cast(real_embeddings, "float32"))
+    return ops.mean(1.0 - ops.sum(real * ops.cast(reconstruction_embeddings, "float32"), axis=-1))

@@ -1,10 +1,13 @@
 """pSp's encoder (Richardson et al. 2021, "Encoding in Style", sec. 3 and Fig. 2), sized for any W+ layout.
 
-A feature-pyramid encoder on a small ResNet backbone, as pSp's
+A feature-pyramid encoder on a ResNet backbone, as pSp's
 ``GradualStyleEncoder`` (eladrich/pixel2style2pixel,
 ``models/encoders/psp_encoders.py``):
 
-- an input 3x3 convolution, BN, PReLU; then four stages that each halve the
+- the backbone: ``backbone="ir_se50"`` is pSp's own, IR-SE50
+  (`tfgan.families.psp.irse`, which can load ArcFace's pretrained weights
+  as pSp does); ``backbone="small"``, the default for a CPU, is its
+  narrower, shallower, SE-less sibling: an input 3x3 convolution, BN, PReLU; then four stages that each halve the
   resolution, made of pSp's "IR" residual blocks (BN, 3x3 conv, PReLU, 3x3
   conv of stride s, BN; shortcut: identity, subsampled, or a 1x1 conv of
   stride s with BN when the width changes). The last three stages' outputs
@@ -36,6 +39,8 @@ import math
 
 import keras
 
+from tfgan.families.psp import irse
+from tfgan.families.psp.params import BACKBONES
 from tfgan.families.stylegan.networks import EqualDense
 
 MIN_SIZE = 16
@@ -103,6 +108,7 @@ def encoder_network(
     width: int = 64,
     width_max: int = 512,
     blocks: int = 1,
+    backbone: str = "small",
     name: str = "encoder",
 ) -> keras.Model:
     """The pSp encoder: images [N, S, S, channels] in [-1, 1] -> W+ offsets [N, num_ws, w_dim].
@@ -113,6 +119,9 @@ def encoder_network(
       num_ws, w_dim: The W+ layout of the generator it inverts.
       width, width_max: `stage_widths`' rule.
       blocks: IR blocks per stage (pSp's IR-50: 3, 4, 14, 3).
+      backbone: "small" (`width`, `width_max` and `blocks` shape it) or
+        "ir_se50" (pSp's: fixed 64-512 maps and 3, 4, 14, 3 units; the
+        three arguments above do not apply).
 
     Raises:
       ValueError: A bad size or fewer than 3 W+ rows.
@@ -120,16 +129,22 @@ def encoder_network(
     if image_size < MIN_SIZE or image_size & (image_size - 1):
         raise ValueError(f"the encoder takes images of a power-of-two side >= {MIN_SIZE}, got {image_size}")
     coarse, middle, fine = style_split(num_ws)
+    if backbone not in BACKBONES:
+        raise ValueError(f"unknown encoder backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
     images = keras.Input((image_size, image_size, channels), name="images")
-    x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name="input_conv")(images)
-    x = keras.layers.BatchNormalization(name="input_bn")(x)
-    x = keras.layers.PReLU(shared_axes=[1, 2], name="input_prelu")(x)
-    maps = []
-    for stage, depth in enumerate(stage_widths(width, width_max)):
-        for b in range(blocks):
-            x = ir_block(x, depth, 2 if b == 0 else 1, name=f"stage{stage}_block{b}")
-        maps.append(x)
-    c1, c2, c3 = maps[1:]  # fine S/4, medium S/8, coarse S/16
+    if backbone == "ir_se50":
+        units = irse.body(irse.input_layer(images))
+        c1, c2, c3 = (units[i] for i in irse.TAPS)
+    else:
+        x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name="input_conv")(images)
+        x = keras.layers.BatchNormalization(name="input_bn")(x)
+        x = keras.layers.PReLU(shared_axes=[1, 2], name="input_prelu")(x)
+        maps = []
+        for stage, depth in enumerate(stage_widths(width, width_max)):
+            for b in range(blocks):
+                x = ir_block(x, depth, 2 if b == 0 else 1, name=f"stage{stage}_block{b}")
+            maps.append(x)
+        c1, c2, c3 = maps[1:]  # fine S/4, medium S/8, coarse S/16
     # The merged maps are w_dim wide (pSp: 512 = its coarsest stage's width, so
     # c3 needs no lateral there; here it does whenever the widths differ).
     if int(c3.shape[-1]) != w_dim:

@@ -41,18 +41,16 @@ PRESETS: dict[str, dict] = {
         sample_every=250,
     ),
     # pSp's FFHQ-encoding settings for a GPU and your own generator: 256-px
-    # input (the generator's size), an IR-50-shaped backbone (64-512 feature
-    # maps; pSp's [3, 4, 14, 3] blocks become 3 a stage here) trained from
-    # scratch -- pSp starts from ArcFace IR-SE50 weights, which tfgan does
-    # not ship or load --, L2 1.0, W-norm 0 (its ffhq_encode command),
-    # Adam 1e-4 (pSp: Ranger 1e-4), batch 8, 500k steps. LPIPS (0.8) and
-    # the identity loss (0.1) are not available (see docs/psp.md).
+    # input (the generator's size), its IR-SE50 backbone, L2 1.0, W-norm 0
+    # (its ffhq_encode command), Adam 1e-4 (pSp: Ranger 1e-4), batch 8, 500k
+    # steps. Add the weights files pSp uses (converted once with `python -m
+    # tfgan.convert_weights`, docs/psp.md): --backbone_weights and
+    # --id_weights (ArcFace IR-SE50; identity loss at its 0.1) and
+    # --lpips_weights (LPIPS-alex, at its 0.8).
     "psp": dict(
         generator="runs/stylegan2",
         dataset="folder:datasets/psp",
-        encoder_width=64,
-        encoder_max=512,
-        encoder_blocks=3,
+        backbone="ir_se50",
         l2_weight=1.0,
         w_norm_weight=0.0,
         lr=1e-4,

@@ -11,11 +11,11 @@ import tensorflow as tf
 
 import pipelines
 from pipelines import domains
-from tfgan import distribute
+from tfgan import distribute, lpips
 from tfgan.errors import ConfigError, TfganError
-from tfgan.families.psp import export, networks
+from tfgan.families.psp import export, irse, networks
 from tfgan.families.psp.model import PSP, adam
-from tfgan.families.psp.params import PSPParams
+from tfgan.families.psp.params import PSPParams, active_losses
 from tfgan.families.stylegan.export import VALUE_RANGE
 from tfgan.families.stylegan.loading import Generator, load_generator
 from tfgan.images import make_grid, to_uint8, write_png
@@ -26,8 +26,15 @@ from tfgan.run.family import SetupContext, Trainer
 
 EXPORT_NAME = export.EXPORT_NAME
 FIXED_IMAGES = 8
-TAGS = {"loss": "loss/total", "l2": "loss/l2", "w_norm": "loss/w_norm", "grad_norm": "gradients/encoder"}
-PROGRESS = ("l2", "w_norm")
+TAGS = {
+    "loss": "loss/total",
+    "l2": "loss/l2",
+    "w_norm": "loss/w_norm",
+    "lpips": "loss/lpips",
+    "id": "loss/id",
+    "grad_norm": "gradients/encoder",
+}
+PROGRESS = ("l2", "w_norm", "lpips", "id")
 
 
 def resolve(params: PSPParams, gen: Generator) -> PSPParams:
@@ -60,17 +67,38 @@ def build_encoder(params: PSPParams) -> keras.Model:
         width=params.encoder_width,
         width_max=params.encoder_max,
         blocks=params.encoder_blocks,
+        backbone=params.backbone,
     )
 
 
-def build_model(params: PSPParams, gen: Generator) -> PSP:
-    """The `PSP` of resolved params around the frozen generator `gen`."""
+def perceptual_networks(params: PSPParams) -> dict:
+    """The LPIPS and ArcFace networks the params name weights files of (keys ``lpips``, ``identity``; None if not).
+
+    Raises:
+      WeightsError: A file is missing, unreadable or of another network.
+      ConfigError: The images are too small for the LPIPS network.
+    """
+    nets = {"lpips": None, "identity": None}
+    if params.lpips_weights:
+        nets["lpips"] = lpips.load_lpips(params.lpips_weights)
+        nets["lpips"].check_size(params.image_size)
+    if params.id_weights:
+        nets["identity"] = irse.arcface_from_state(params.id_weights)
+    return nets
+
+
+def build_model(params: PSPParams, gen: Generator, lpips=None, identity=None) -> PSP:
+    """The `PSP` of resolved params around the frozen generator `gen` (and `perceptual_networks`)."""
     return PSP(
         build_encoder(params),
         gen.synthesis,
         gen.w_avg,
         l2_weight=params.l2_weight,
         w_norm_weight=params.w_norm_weight,
+        lpips=lpips,
+        lpips_weight=params.lpips_weight,
+        identity=identity,
+        id_weight=params.id_weight,
     )
 
 
@@ -106,7 +134,8 @@ def pairs(model: PSP, images) -> np.ndarray:
 
 def report(logs: dict) -> str:
     """The run's closing line."""
-    return f"l2={logs['l2']:.4f} w_norm={logs['w_norm']:.3f} loss={logs['loss']:.4f}"
+    extra = "".join(f" {name}={logs[name]:.4f}" for name in ("lpips", "id") if name in logs)
+    return f"l2={logs['l2']:.4f} w_norm={logs['w_norm']:.3f}{extra} loss={logs['loss']:.4f}"
 
 
 def export_facts(run: RunConfig, params: PSPParams, gen_facts: dict, step: int) -> dict:
@@ -117,6 +146,8 @@ def export_facts(run: RunConfig, params: PSPParams, gen_facts: dict, step: int) 
         "generator": gen_facts,
         "l2_weight": params.l2_weight,
         "w_norm_weight": params.w_norm_weight,
+        "backbone": params.backbone,
+        "losses": {name: {"weight": w, "weights_file": f} for name, (w, f) in active_losses(params).items()},
     }
 
 
@@ -151,8 +182,11 @@ def setup(ctx: SetupContext) -> Trainer:
         role="--dataset",
     )
     pipelines.check_batch_size(source.info, run.batch_size)
+    nets = perceptual_networks(params)
     keras.utils.set_random_seed(run.seed)
-    model = build_model(params, gen)
+    model = build_model(params, gen, **nets)
+    if params.backbone_weights:  # a resumed run's checkpoint then overwrites them
+        irse.load_backbone(model.encoder, params.backbone_weights)
     model.compile(
         adam(params.lr, params.beta_1, params.beta_2),
         jit_compile=run.jit_compile,
