@@ -51,6 +51,11 @@ def test_render_wav_with_fluidsynth_or_a_clear_message(tmp_path):
 def test_render_wav_without_a_soundfont_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "SOUNDFONTS", ())
     monkeypatch.delenv("TFGAN_SOUNDFONT", raising=False)
-    with pytest.raises(TfganError, match="SoundFont is not installed.*fluid-soundfont-gm"):
+    # Whether or not this machine has FluidSynth: first as if it had, then as if not.
+    monkeypatch.setattr(audio.shutil, "which", lambda name: f"/usr/bin/{name}")
+    with pytest.raises(TfganError, match="a General MIDI SoundFont is not installed.*fluid-soundfont-gm"):
+        audio.render_wav(str(tmp_path / "a.mid"), str(tmp_path / "a.wav"))
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    with pytest.raises(TfganError, match="the fluidsynth program is not installed.*apt-get install fluidsynth"):
         audio.render_wav(str(tmp_path / "a.mid"), str(tmp_path / "a.wav"))
     assert not (tmp_path / "a.wav").exists()

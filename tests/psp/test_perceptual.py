@@ -14,10 +14,12 @@ import pytest
 import tensorflow as tf
 
 from tests._torch_reference import load_fixture, reference_state, seeded_images
+from tests.psp.conftest import psp_config
 from tests.stylegan.helpers import changed, real_batch, values
-from tfgan import lpips
+from tfgan import lpips, training
 from tfgan.errors import ConfigError
 from tfgan.families.psp import irse, networks, trainer
+from tfgan.families.psp.export import encode_images, load_encoder
 from tfgan.families.psp.losses import psp_identity_loss, psp_lpips_loss
 from tfgan.families.psp.model import adam
 from tfgan.families.psp.params import PSPParams, active_losses
@@ -165,3 +167,20 @@ def test_a_run_with_weight_zero_or_no_file_has_no_such_loss(generator_run, weigh
         PSPParams(generator="g", l2_weight=0.0, lpips_weight=0.8)  # LPIPS without its file does not count
     params = trainer.resolve(PSPParams(generator="g", encoder_width=4, encoder_max=8), gen)
     assert trainer.perceptual_networks(params) == {"lpips": None, "identity": None}
+
+
+def test_an_ir_se50_encoder_starts_from_arcface_trains_exports_and_reloads(generator_run, weights_files, tmp_path):
+    g = generator_run.config.model_dir
+    run = training.train(
+        psp_config(tmp_path / "run", g, backbone="ir_se50", backbone_weights=weights_files["id"], steps=1), verbose=0
+    )
+    encoder = load_encoder(run.export_dir)
+    assert encoder.meta["backbone"] == "ir_se50" and "body23_add" in {layer.name for layer in encoder.encoder.layers}
+    # The export's SavedModel and the encoder rebuilt from its metadata give the same codes.
+    images = (seeded_images(5, 2, 16, 1) * 127 + 128).astype(np.uint8)
+    rebuilt = encoder.encode(images.astype(np.float32) / 127.5 - 1.0).numpy()
+    np.testing.assert_allclose(rebuilt, encode_images(encoder.path, images), rtol=1e-5, atol=1e-5)
+    # Started from ArcFace's weights (one step of Adam at 5e-4 moves each weight by about that).
+    kernel = encoder.encoder.get_layer("body10_conv0").kernel.numpy()
+    arcface = reference_state("arcface")["body.10.res_layer.1.weight"].transpose(2, 3, 1, 0)
+    np.testing.assert_allclose(kernel, arcface, atol=2e-3)

@@ -38,7 +38,16 @@ from tfgan.run import checkpoints, exports
 FAMILY = "psp"
 EXPORT_NAME = "encoder"
 # What rebuilds the encoder from metadata.json (`load_encoder`).
-ENCODER_FIELDS = ("image_size", "channels", "num_ws", "w_dim", "encoder_width", "encoder_max", "encoder_blocks")
+ENCODER_FIELDS = (
+    "image_size",
+    "channels",
+    "num_ws",
+    "w_dim",
+    "backbone",
+    "encoder_width",
+    "encoder_max",
+    "encoder_blocks",
+)
 
 
 def prepare(images, image_size: int, channels: int):
@@ -156,6 +165,7 @@ def load_encoder(path: str, role: str = "--encoder") -> Encoder:
         width=meta["encoder_width"],
         width_max=meta["encoder_max"],
         blocks=meta["encoder_blocks"],
+        backbone=meta.get("backbone", "small"),  # exports before IR-SE50 have the small one
     )
     w_avg = tf.Variable(tf.zeros([meta["w_dim"]]))
     try:

@@ -146,7 +146,6 @@ def export_facts(run: RunConfig, params: PSPParams, gen_facts: dict, step: int) 
         "generator": gen_facts,
         "l2_weight": params.l2_weight,
         "w_norm_weight": params.w_norm_weight,
-        "backbone": params.backbone,
         "losses": {name: {"weight": w, "weights_file": f} for name, (w, f) in active_losses(params).items()},
     }
 
