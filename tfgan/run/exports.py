@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
-from tfgan.errors import TfganError
+from tfgan.errors import ConfigError, TfganError
 from tfgan.fileio import atomic_write, publish_mode
 from tfgan.run import recovery
 
@@ -99,3 +99,27 @@ def latest_version(export_base: str) -> str:
     if version < 1:
         raise TfganError(f"no exported version under {export_base}; run `python -m tfgan.export` first.")
     return os.path.join(export_base, str(version))
+
+
+def family_export(path: str, family: str, what: str, role: str = "--export_dir") -> tuple[str, dict]:
+    """The latest version under `path` and its metadata, which must be an export of `family`.
+
+    Args:
+      path: An export base or a version in it.
+      family: The family the caller reads.
+      what: What the caller needs, for messages ("a pSp encoder (export/encoder)").
+      role: The flag that named `path`.
+
+    Raises:
+      ConfigError: `path` does not exist, holds no export, or holds another family's.
+    """
+    if not path or not os.path.isdir(path):
+        raise ConfigError(f"{role}={path} does not exist; give {what}.")
+    try:
+        version = latest_version(path)
+        meta = load_metadata(version)
+    except TfganError as e:  # no export there, or an unreadable metadata.json
+        raise ConfigError(f"{role}={path}: {e}") from e
+    if meta.get("family") != family:
+        raise ConfigError(f"{role}={path} is a {meta.get('family')} export, not {what}.")
+    return version, meta

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 
 import numpy as np
 import tensorflow as tf
@@ -103,12 +102,7 @@ def evaluate(options: EvalOptions | dict) -> dict:
     """
     if isinstance(options, dict):
         options = EvalOptions(**options)
-    if not os.path.isdir(options.export_dir):
-        raise TfganError(f"--export_dir={options.export_dir} does not exist.")
-    export_dir = exports.latest_version(options.export_dir)
-    meta = exports.load_metadata(export_dir)
-    if meta.get("family") != "psp":
-        raise TfganError(f"{export_dir} is a {meta.get('family')} export, not a pSp encoder.")
+    export_dir, meta = exports.family_export(options.export_dir, "psp", "a pSp encoder export (<run>/export/encoder)")
     spec = options.dataset or meta["dataset"]
     train_x, train_y, _ = _load(spec, "train", meta, options.data_dir, 5000)
     images, labels, source = _load(spec, "test", meta, options.data_dir, options.num_images)

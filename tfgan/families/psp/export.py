@@ -28,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan.errors import ConfigError, TfganError
+from tfgan.errors import ConfigError
 from tfgan.families.psp import networks
 from tfgan.families.stylegan.export import VALUE_RANGE
 from tfgan.families.translation.export import model_colour
@@ -148,15 +148,7 @@ def load_encoder(path: str, role: str = "--encoder") -> Encoder:
     Raises:
       ConfigError: Missing, not a pSp export, or unreadable.
     """
-    if not path or not os.path.isdir(path):
-        raise ConfigError(f"{role}={path} does not exist; give a pSp encoder export (<run>/export/encoder).")
-    try:
-        version = exports.latest_version(path)
-        meta = exports.load_metadata(version)
-    except TfganError as e:  # no export there
-        raise ConfigError(f"{role}={path}: {e}") from e
-    if meta.get("family") != FAMILY:
-        raise ConfigError(f"{role}={path} is a {meta.get('family')} export, not a pSp encoder (export/encoder).")
+    version, meta = exports.family_export(path, FAMILY, "a pSp encoder export (<run>/export/encoder)", role)
     enc = networks.encoder_network(
         meta["image_size"],
         meta["channels"],

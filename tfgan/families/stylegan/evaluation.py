@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 
 import numpy as np
 
@@ -95,12 +94,9 @@ def evaluate(options: EvalOptions | dict) -> dict:
     """
     if isinstance(options, dict):
         options = EvalOptions(**options)
-    if not os.path.isdir(options.export_dir):
-        raise TfganError(f"--export_dir={options.export_dir} does not exist.")
-    export_dir = exports.latest_version(options.export_dir)
-    meta = exports.load_metadata(export_dir)
-    if meta.get("family") != export.FAMILY:
-        raise TfganError(f"{export_dir} is a {meta.get('family')} export, not a StyleGAN2 generator.")
+    export_dir, meta = exports.family_export(
+        options.export_dir, export.FAMILY, "a StyleGAN2 generator export (<run>/export/generator)"
+    )
     size, channels = int(meta["image_size"]), int(meta["channels"])
     shape = (size, size, channels)
     dataset = options.dataset or meta.get("dataset")

@@ -168,12 +168,7 @@ def _from_run(path: str, role: str) -> Generator:
 
 
 def _from_export(path: str, role: str) -> Generator:
-    version = exports.latest_version(path)
-    meta = exports.load_metadata(version)
-    if meta.get("family") != export.FAMILY:
-        raise ConfigError(
-            f"{role}={path} is a {meta.get('family')} export, not a StyleGAN2 generator (export/generator)."
-        )
+    version, meta = exports.family_export(path, export.FAMILY, "a StyleGAN2 generator (export/generator)", role)
     params = params_from_metadata(meta)
     mapping, synthesis_net = trainer.build_generator(params)
     w_avg = tf.Variable(tf.zeros([params.w_dim]), trainable=False, name="w_avg")
