@@ -41,22 +41,6 @@ def test_generator_makes_rolls_of_every_model_in_range(kind):
     assert networks.build_discriminator(p)(out).shape == (3, 1)
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
-def test_binary_neurons_output_the_thresholded_notes_and_pass_gradients(activation):
-    soft, hard = tiny(output_activation=activation), tiny(output_activation=activation, binary_neurons=True)
-    g, b = networks.build_generator(soft), networks.build_generator(hard)
-    b.set_weights(g.get_weights())
-    inputs = export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(soft))
-    low, high = soft.value_range
-    out = b(inputs).numpy()
-    assert set(np.unique(out)) <= {low, high}
-    np.testing.assert_array_equal(out == high, model.binarize(g(inputs), soft).numpy() == 1)
-    with tf.GradientTape() as tape:  # the straight-through estimator: the activation's gradients
-        loss = tf.reduce_sum(b(inputs, training=True) * tf.range(12.0)[:, None])
-    grads = tape.gradient(loss, b.trainable_variables)
-    assert all(gr is not None for gr in grads) and any(float(tf.reduce_max(tf.abs(gr))) > 0 for gr in grads)
-
-
 def test_latent_inputs_follow_the_model():
     assert set(networks.latent_shapes(tiny(model="composer"))) == {"z", "z_temporal"}
     assert networks.latent_shapes(tiny(model="jamming")) == {"z_tracks": (2, 4), "z_tracks_temporal": (2, 4)}

@@ -129,12 +129,9 @@ class ConditionEncoder(keras.layers.Layer):
 
 
 class BarGenerator(keras.layers.Layer):
-    """One bar's latent [M, d] -> bars [M, steps, pitches, channels] in the output activation's range.
+    """One bar's latent [M, d] -> bars [M, steps, pitches, channels] in the output activation's range."""
 
-    With ``binary_neurons`` the bars hold only the range's two ends (see `MusicParams.binary_neurons`).
-    """
-
-    def __init__(self, steps, octaves, channels, width=256, activation="sigmoid", binary_neurons=False, **kwargs):
+    def __init__(self, steps, octaves, channels, width=256, activation="sigmoid", **kwargs):
         super().__init__(**kwargs)
         n = _time_doublings(steps)
         self.start_steps = steps // 2**n
@@ -157,7 +154,6 @@ class BarGenerator(keras.layers.Layer):
         # Pitch stride 12: every octave's 12 semitones come from one kernel (MuseGAN's bar generator).
         self.semitones = layers.Conv2DTranspose(channels, (1, 12), strides=(1, 12))
         self.activation = activation
-        self.binary_neurons = binary_neurons
 
     def call(self, v, condition=None, training=False):
         def with_condition(h, key):
@@ -170,14 +166,7 @@ class BarGenerator(keras.layers.Layer):
         h = ops.relu(self.bn_octaves(self.octaves(with_condition(h, int(h.shape[1]))), training=training))
         h = self.semitones(with_condition(h, "octaves"))
         h = ops.cast(h, "float32")  # the output stays float32 under mixed precision
-        out = ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
-        if not self.binary_neurons:
-            return out
-        # Deterministic binary neurons: the forward pass thresholds at the range's midpoint (sigmoid 0.5,
-        # tanh 0); the gradient is the activation's (the sigmoid-adjusted straight-through estimator).
-        low, high = (0.0, 1.0) if self.activation == "sigmoid" else (-1.0, 1.0)
-        hard = ops.where(out > (low + high) / 2, high, low)
-        return out + ops.stop_gradient(hard - out)
+        return ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
 
 
 class Generator(keras.Model):
@@ -202,7 +191,7 @@ class Generator(keras.Model):
         if p.temporal and "z_tracks_temporal" in self.shapes:
             for i in range(generated):
                 self.temporal[str(i)] = TemporalGenerator(bars, p.private_temporal_latent, name=f"temporal_{i}")
-        kw = dict(width=p.g_width, activation=p.output_activation, binary_neurons=p.binary_neurons)
+        kw = dict(width=p.g_width, activation=p.output_activation)
         if p.model == "composer":
             self.bar_generators = [BarGenerator(steps, octaves, generated, name="bar_shared", **kw)]
         else:

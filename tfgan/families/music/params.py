@@ -75,12 +75,6 @@ class MusicParams:
         tanh ([-1, 1], binarised at 0).
       binarize: How sampling turns the output into notes: threshold, or
         bernoulli (each cell a note with the output's probability).
-      binary_neurons: The generator's output units are deterministic binary
-        neurons (BinaryMuseGAN, Dong & Yang 2018): the activation is
-        thresholded at the range's midpoint in the forward pass, training
-        too, so the critic judges the notes that sampling keeps; gradients
-        pass by the sigmoid-adjusted straight-through estimator (those of
-        the activation). Off: the critic sees the real-valued activation.
       ema_decay: Keep an exponential moving average of G's weights for
         sampling and export; 0 = off.
       tempo: Tempo of written MIDI, quarter notes per minute.
@@ -118,7 +112,6 @@ class MusicParams:
     beta_2: float = 0.9
     output_activation: str = "sigmoid"
     binarize: str = "threshold"
-    binary_neurons: bool = False
     ema_decay: float = 0.0
     tempo: float = 100.0
     velocity: int = 100
