@@ -114,9 +114,9 @@ def _load_input_and_body(model: keras.Model, reader: StateReader) -> None:
     reader.conv(first, "input_layer.0", bias=False, sum_inputs=int(first.kernel.shape[2]) == 1)
     reader.batch_norm(model.get_layer("input_bn"), "input_layer.1")
     reader.prelu(model.get_layer("input_prelu"), "input_layer.2")
+    names = {layer.name for layer in model.layers}
     for i in range(num_units()):
         key, name = f"body.{i}", f"body{i}"
-        names = {layer.name for layer in model.layers}
         if f"{name}_skip_conv" in names:
             reader.conv(model.get_layer(f"{name}_skip_conv"), f"{key}.shortcut_layer.0", bias=False)
             reader.batch_norm(model.get_layer(f"{name}_skip_bn"), f"{key}.shortcut_layer.1")
