@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from tfgan.errors import ConfigError
 from tfgan.families.psp import networks
+from tfgan.families.psp.params import SHAPE_FIELDS
 from tfgan.families.stylegan.export import VALUE_RANGE
 from tfgan.families.translation.export import model_colour
 from tfgan.images import to_uint8
@@ -38,16 +39,8 @@ from tfgan.run import checkpoints, exports
 FAMILY = "psp"
 EXPORT_NAME = "encoder"
 # What rebuilds the encoder from metadata.json (`load_encoder`).
-ENCODER_FIELDS = (
-    "image_size",
-    "channels",
-    "num_ws",
-    "w_dim",
-    "backbone",
-    "encoder_width",
-    "encoder_max",
-    "encoder_blocks",
-)
+# What rebuilds the encoder from metadata.json: the fields its variables' shapes depend on.
+ENCODER_FIELDS = SHAPE_FIELDS
 
 
 def prepare(images, image_size: int, channels: int):
