@@ -68,7 +68,7 @@ def read_state(path: str, what: str, flag: str) -> dict[str, np.ndarray]:
 
 
 class StateReader:
-    """Takes tensors out of a state dict, checking each one's shape, and says what was left unused.
+    """Takes tensors out of a state dict into Keras layers, checking each one's shape.
 
     Args:
       state: PyTorch key -> array.
@@ -77,7 +77,6 @@ class StateReader:
 
     def __init__(self, state: dict[str, np.ndarray], what: str, flag: str, path: str):
         self.state, self.what, self.flag, self.path = state, what, flag, path
-        self.used: set[str] = set()
 
     def take(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
         """The array at `key`, which must have `shape` (PyTorch layout).
@@ -96,7 +95,6 @@ class StateReader:
                 f"{self.flag}={self.path}: {key!r} has shape {tuple(value.shape)}, the {self.what} network "
                 f"needs {tuple(shape)}; the file is of another architecture or size."
             )
-        self.used.add(key)
         return value.astype(np.float32)
 
     def conv(self, layer, key: str, *, bias: bool, sum_inputs: bool = False) -> None:
@@ -134,17 +132,12 @@ class StateReader:
         if layer.center:
             values.append(self.take(f"{key}.bias", (c,)))
         values += [self.take(f"{key}.running_mean", (c,)), self.take(f"{key}.running_var", (c,))]
-        self.used.add(f"{key}.num_batches_tracked")
         layer.set_weights(values)
 
     def prelu(self, layer, key: str) -> None:
         """A per-channel ``PReLU`` at `key` into a Keras ``PReLU(shared_axes=[1, 2])``."""
         shape = tuple(layer.alpha.shape)
         layer.set_weights([self.take(f"{key}.weight", (shape[-1],)).reshape(shape)])
-
-    def unused(self, prefix: str = "") -> list[str]:
-        """Keys under `prefix` that no layer took."""
-        return sorted(k for k in self.state if k.startswith(prefix) and k not in self.used)
 
 
 # ---------------------------------------------------------------------------
