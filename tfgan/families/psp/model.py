@@ -102,6 +102,8 @@ class PSP(keras.Model):
         real = data["image"][0]  # `pipelines.make_train_dataset` with group=1
         self.nonfinite.assign(0)
         variables = self.encoder.trainable_variables
+        # The input's face embeddings carry no gradient (pSp detaches them): computed outside the tape.
+        real_id = self.identity(real) if self.identity is not None else None
         with tf.GradientTape() as tape:
             w_plus = self.encode(real, training=True)
             fake = self.synthesis(w_plus, training=False)
@@ -113,7 +115,7 @@ class PSP(keras.Model):
                 values["lpips"] = psp_lpips_loss(self.lpips, real, fake)
                 loss += self.lpips_weight * values["lpips"]
             if self.identity is not None:
-                values["id"] = psp_identity_loss(self.identity(real), self.identity(fake))
+                values["id"] = psp_identity_loss(real_id, self.identity(fake))
                 loss += self.id_weight * values["id"]
         grad_norm, _ = steps.update(
             self, self.encoder_optimizer, tape.gradient(loss, variables), variables, loss, loss_bit=1
