@@ -11,6 +11,8 @@ Settings (each a preset plus overrides):
   ends): whether the bfloat16 speed lever of ``benchmarks/train_step.py``
   keeps sample quality.
 - ``quick_mnist_bf16_lr``: that with Adam's rate 5e-4 for both players.
+- ``quick_mnist_bf16_b128``: that at batch 128 (bfloat16 matrix units do
+  more per image at larger batches).
 - ``tutorial``: the TensorFlow DCGAN tutorial's setting: its networks
   (tfgan's ``dcgan``), batch 256, Adam(1e-4) for both players, the
   simultaneous update its loop makes.
@@ -50,6 +52,7 @@ SETTINGS = {
     # The bfloat16 lever of benchmarks/train_step.py, to see whether samples keep their quality.
     "quick_mnist_bf16": ("quick_mnist", BF16),
     "quick_mnist_bf16_lr": ("quick_mnist", dict(BF16, lr=5e-4)),
+    "quick_mnist_bf16_b128": ("quick_mnist", dict(BF16, lr=5e-4, batch_size=128)),
 }
 
 

@@ -33,12 +33,34 @@ def changed(before, variables):
 
 
 @pytest.mark.parametrize("kind", ["hybrid", "composer", "jamming"])
-def test_generator_makes_rolls_of_every_model_in_range(kind):
-    p = tiny(model=kind)
+@pytest.mark.parametrize("upsample", ["transpose", "resize"])
+def test_generator_makes_rolls_of_every_model_in_range(kind, upsample):
+    p = tiny(model=kind, upsample=upsample)
     g = networks.build_generator(p)
     out = g(export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))).numpy()
     assert out.shape == (3, 2, 8, 12, 2) and out.min() >= 0 and out.max() <= 1
     assert networks.build_discriminator(p)(out).shape == (3, 1)
+
+
+def test_resize_upsampling_repeats_each_step_before_its_convolution():
+    # With only the centre tap of the last time convolution left, every output step of the last doubling is
+    # its repeated input: the pairs (2i, 2i + 1) are equal (the layers after it act on each step alone).
+    # The transposed convolution, with its own taps for even and odd steps, makes them differ.
+    def last_pair_gap(upsample):
+        p = tiny(upsample=upsample)
+        g = networks.build_generator(p)
+        for bar in g.bar_generators:
+            double = bar.time[-1][0]
+            conv = double.layers[-1] if upsample == "resize" else double
+            kernel = conv.kernel.numpy()
+            centre = np.zeros_like(kernel)
+            centre[kernel.shape[0] // 2] = kernel[kernel.shape[0] // 2]
+            conv.kernel.assign(centre)
+        out = g(export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))).numpy()
+        return np.abs(out[:, :, 0::2] - out[:, :, 1::2]).max()
+
+    assert last_pair_gap("resize") == 0
+    assert last_pair_gap("transpose") > 1e-4
 
 
 def test_latent_inputs_follow_the_model():
@@ -107,6 +129,7 @@ def test_the_accompaniment_model_keeps_the_given_tracks():
         ({"condition_tracks": ("tenor",)}, "tenor not among --track_names"),
         ({"programs": (0,)}, "one program per track"),
         ({"binarize": "round"}, "threshold or bernoulli"),
+        ({"upsample": "bilinear"}, "choose transpose or resize"),
     ],
 )
 def test_bad_parameters_are_one_clear_error(fields, message):

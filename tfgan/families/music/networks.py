@@ -131,7 +131,7 @@ class ConditionEncoder(keras.layers.Layer):
 class BarGenerator(keras.layers.Layer):
     """One bar's latent [M, d] -> bars [M, steps, pitches, channels] in the output activation's range."""
 
-    def __init__(self, steps, octaves, channels, width=256, activation="sigmoid", **kwargs):
+    def __init__(self, steps, octaves, channels, width=256, activation="sigmoid", upsample="transpose", **kwargs):
         super().__init__(**kwargs)
         n = _time_doublings(steps)
         self.start_steps = steps // 2**n
@@ -142,12 +142,13 @@ class BarGenerator(keras.layers.Layer):
         w = width
         for _ in range(n):
             w = max(w // 2, 16)
-            self.time.append(
-                (
-                    layers.Conv2DTranspose(w, (4, 1), strides=(2, 1), padding="same", use_bias=False),
-                    layers.BatchNormalization(),
+            if upsample == "resize":
+                double = keras.Sequential(
+                    [layers.UpSampling2D((2, 1)), layers.Conv2D(w, (3, 1), padding="same", use_bias=False)]
                 )
-            )
+            else:
+                double = layers.Conv2DTranspose(w, (4, 1), strides=(2, 1), padding="same", use_bias=False)
+            self.time.append((double, layers.BatchNormalization()))
         _expose(self, "time", self.time)
         self.octaves = layers.Conv2DTranspose(max(w // 2, 16), (1, octaves), strides=(1, octaves), use_bias=False)
         self.bn_octaves = layers.BatchNormalization()
@@ -191,7 +192,7 @@ class Generator(keras.Model):
         if p.temporal and "z_tracks_temporal" in self.shapes:
             for i in range(generated):
                 self.temporal[str(i)] = TemporalGenerator(bars, p.private_temporal_latent, name=f"temporal_{i}")
-        kw = dict(width=p.g_width, activation=p.output_activation)
+        kw = dict(width=p.g_width, activation=p.output_activation, upsample=p.upsample)
         if p.model == "composer":
             self.bar_generators = [BarGenerator(steps, octaves, generated, name="bar_shared", **kw)]
         else:

@@ -10,6 +10,7 @@ from tfgan.errors import ConfigError
 MODELS = ("jamming", "composer", "hybrid")
 OUTPUT_ACTIVATIONS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 BINARIZE = ("threshold", "bernoulli")
+UPSAMPLES = ("transpose", "resize")
 # General MIDI program 53, "Choir Aahs" (pretty_midi numbers programs from 0).
 CHOIR = 52
 
@@ -61,6 +62,11 @@ class MusicParams:
         z_i,t.
       g_width: Channels of the bar generators' first layer (halved at each
         time upsampling).
+      upsample: How the bar generators double time: transpose (transposed
+        convolutions, kernel 4 stride 2, MuseGAN's) or resize (nearest
+        neighbour repeat, then a convolution over 3 steps: a held note is
+        a repeated value, so this favours sustained notes over one-step
+        ripples).
       d_width: Channels of the discriminator's first layers.
       condition_tracks: Track-conditional accompaniment: these tracks are
         given (e.g. soprano) and the others generated; an encoder of the
@@ -103,6 +109,7 @@ class MusicParams:
     private_latent: int = 32
     private_temporal_latent: int = 32
     g_width: int = 256
+    upsample: str = "transpose"
     d_width: int = 16
     condition_tracks: str | tuple[str, ...] = ()
     d_steps: int = 5
@@ -203,6 +210,8 @@ def problems(p: MusicParams) -> list[str]:
         errors.append(f"--output_activation={p.output_activation!r} is unknown; choose sigmoid or tanh")
     if p.binarize not in BINARIZE:
         errors.append(f"--binarize={p.binarize!r} is unknown; choose threshold or bernoulli")
+    if p.upsample not in UPSAMPLES:
+        errors.append(f"--upsample={p.upsample!r} is unknown; choose transpose or resize")
     if p.out_of_range not in ("drop", "error"):
         errors.append(f"--out_of_range={p.out_of_range!r} is unknown; choose drop or error")
     for name in ("shared_latent", "shared_temporal_latent", "private_latent", "private_temporal_latent", "transpose"):
@@ -244,6 +253,7 @@ SHAPE_FIELDS = (
     "private_latent",
     "private_temporal_latent",
     "g_width",
+    "upsample",
     "d_width",
     "condition_tracks",
 )
