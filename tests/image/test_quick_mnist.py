@@ -15,6 +15,16 @@ def test_quick_mnist_resolves():
     assert config.resolve("quick_mnist", update="alternating").params.update == "alternating"
 
 
+def test_quick_mnist_bf16_is_quick_mnist_in_bfloat16_at_a_higher_rate():
+    base, fast = config.resolve("quick_mnist"), config.resolve("quick_mnist_bf16")
+    assert fast.run.mixed_precision and fast.run.mixed_dtype == "bfloat16"
+    assert not base.run.mixed_precision
+    assert fast.params.lr == 5e-4 and base.params.lr == 2e-4
+    assert fast.run.steps > base.run.steps
+    same = ("model", "loss", "update", "dataset", "ema_decay", "beta_1")
+    assert all(getattr(fast.params, f) == getattr(base.params, f) for f in same)
+
+
 def test_other_presets_keep_algorithm_1():
     for preset in ("default", "dcgan_mnist", "sngan_cifar10"):
         assert config.resolve(preset).params.update == "alternating"

@@ -63,8 +63,9 @@ PRESETS: dict[str, dict] = {
     # paper's Adam(2e-4, beta_1=0.5) at batch 64 (more updates per minute than
     # the tutorial's 256) and an EMA of G's weights for the samples. Whether it
     # reaches issue 20's target (classifier-FID <= 10, 10 classes in 15
-    # minutes on 2 cores) is measured by benchmarks/time_to_quality.py; see
-    # docs/performance_2014.md for what has been run.
+    # minutes on 2 cores) is measured by benchmarks/time_to_quality.py: float32
+    # reached 13.67 in 15 minutes (8,550 steps) on a 2-core AMX Xeon and 54.4
+    # on a loaded AVX-512 EPYC (docs/performance_2014.md).
     "quick_mnist": dict(
         dataset="tfds:mnist",
         model="dcgan",
@@ -78,6 +79,29 @@ PRESETS: dict[str, dict] = {
         ema_decay=0.999,
         model_dir="runs/quick_mnist",
         checkpoint_every=500,
+    ),
+    # quick_mnist for CPUs with bfloat16 matrix units (AVX-512 BF16 or AMX):
+    # bfloat16 math with float32 variables and network ends, Adam's rate raised
+    # to 5e-4 for both players, and as many steps as 15 minutes hold on a
+    # 2-core AMX Xeon. There, 13,150 steps in 15 minutes reached classifier-FID
+    # 9.14 with all 10 classes (benchmarks/time_to_quality.py, setting
+    # quick_mnist_bf16_lr; docs/performance_2014.md). Without such units
+    # bfloat16 is emulated and slower than quick_mnist's float32.
+    "quick_mnist_bf16": dict(
+        dataset="tfds:mnist",
+        model="dcgan",
+        loss="non_saturating",
+        update="simultaneous",
+        batch_size=64,
+        steps=13000,
+        optimizer="adam",
+        lr=5e-4,
+        beta_1=0.5,
+        ema_decay=0.999,
+        mixed_precision=True,
+        mixed_dtype="bfloat16",
+        model_dir="runs/quick_mnist_bf16",
+        checkpoint_every=1000,
     ),
     # Class-conditional MNIST (Mirza & Osindero 2014's task) with the DCGAN
     # networks: z plus a label embedding in G, a projection discriminator
