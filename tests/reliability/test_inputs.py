@@ -1,6 +1,8 @@
 """Inputs that used to slip through: one error (or a warning), exit 2, nothing written into the run directory."""
 
+import json
 import logging
+import shutil
 import struct
 import zlib
 
@@ -157,6 +159,18 @@ def test_evaluation_refuses_other_data_unless_asked(trained, tmp_path):
     )
     assert "(--allow_mismatch)" in results["notes"][0]
     assert evaluation.evaluate(evaluation.EvalConfig(dataset="digits", **config))["notes"] == []
+
+
+def test_evaluation_defaults_to_the_data_the_export_was_trained_on(trained, tmp_path):
+    np.savez(tmp_path / "other.npz", x=np.zeros((40, 8, 8), np.uint8), x_test=np.zeros((40, 8, 8), np.uint8))
+    version = tmp_path / "export" / "1"
+    shutil.copytree(exports.latest_version(str(trained / "export" / "generator")), version)
+    meta = json.loads((version / "metadata.json").read_text())
+    (version / "metadata.json").write_text(json.dumps({**meta, "dataset": f"npz:{tmp_path / 'other.npz'}"}))
+    config = evaluation.EvalConfig(export_dir=str(version), num_samples=20, parzen_samples=20, parzen_valid=10)
+    results = evaluation.evaluate(config)
+    assert results["dataset"] == f"npz:{tmp_path / 'other.npz'}"
+    assert results["notes"] == []
 
 
 def test_the_papers_rows_only_beside_mnist_at_28x28():

@@ -51,7 +51,8 @@ class EvalConfig:
 
     Attributes:
       export_dir: An export version directory, or the base holding versions.
-      dataset, data_dir: The real data, as for training.
+      dataset, data_dir: The real data, as for training; ``dataset`` defaults
+        to the one the export records it was trained on (else ``digits``).
       num_samples: Generated images for the classifier and Inception metrics.
       parzen_samples: Generated images that centre the Parzen windows (paper: 10,000).
       parzen_valid: The last this-many training images choose sigma (paper: 10,000).
@@ -68,7 +69,7 @@ class EvalConfig:
     """
 
     export_dir: str
-    dataset: str = "digits"
+    dataset: str | None = None
     data_dir: str | None = None
     num_samples: int = 10_000
     parzen_samples: int = 10_000
@@ -201,6 +202,7 @@ def evaluate(config: EvalConfig) -> dict:
         raise TfganError(f"--export_dir={config.export_dir} does not exist.")
     export_dir = exports.latest_version(config.export_dir)
     meta = exports.load_metadata(export_dir)
+    config = dataclasses.replace(config, dataset=config.dataset or meta.get("dataset") or "digits")
     h, w, c = meta["image_shape"]
     try:
         native = pipelines.open_source(config.dataset, data_dir=config.data_dir, split="test").info.image_shape
