@@ -44,10 +44,28 @@ def test_an_identity_filter_scores_exactly_as_the_untouched_input(identity_resul
         assert d["images"] == 100
 
 
-def test_the_table_has_a_translated_and_an_untouched_row_per_direction(identity_results):
+def test_the_real_target_row_is_the_classifiers_own_score_on_real_images(identity_results):
+    # Both domains are the UCI digits: the real target images are the untouched inputs themselves.
+    for d in identity_results["directions"].values():
+        assert d["target_images"] == d["images"] == 100
+        assert d["real_target"]["realism"] == pytest.approx(d["untouched"]["realism"])
+        assert d["real_target"]["content"] == pytest.approx(d["untouched"]["content"])
+        assert 0.0 < d["real_target"]["fid"] < 1e6  # train vs test images: not the same set
+
+
+def test_the_table_has_a_translated_an_untouched_and_a_reference_row_per_direction(identity_results):
     table = evaluation.format_results(identity_results)
     assert table.count("(untouched input)") == 2 and table.count("(translated)") == 2
+    assert table.count("(real target images)") == 2 and "n/a | n/a" in table  # no cycle for real images
     assert "class kept" in table.splitlines()[0]
+    old = {
+        **identity_results,
+        "directions": {
+            k: {r: v[r] for r in ("translated", "untouched", "images")}
+            for k, v in identity_results["directions"].items()
+        },
+    }
+    assert "(real target images)" not in evaluation.format_results(old)  # an eval.json from before still prints
 
 
 def test_content_kind_follows_the_domains():

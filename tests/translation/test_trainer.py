@@ -21,13 +21,14 @@ def _fit(t, start, steps):
     t.model.fit(t.dataset(start), steps_per_epoch=steps, epochs=1, verbose=0)
 
 
-def test_a_resumed_run_continues_exactly(tmp_path):
-    t, _ = _setup(tmp_path)
+@pytest.mark.parametrize("overrides", [{}, {"cycle_noise": 0.2}], ids=["plain", "cycle_noise"])
+def test_a_resumed_run_continues_exactly(tmp_path, overrides):
+    t, _ = _setup(tmp_path, **overrides)
     _fit(t, 0, 2)
     path = tf.train.Checkpoint(**t.checkpoint).write(str(tmp_path / "ckpt"))
     _fit(t, 2, 2)
     expected = [v.numpy() for v in t.model.g_ab.variables + t.model.d_b.variables + t.model.pool_a.variables]
-    resumed, _ = _setup(tmp_path)
+    resumed, _ = _setup(tmp_path, **overrides)
     tf.train.Checkpoint(**resumed.checkpoint).read(path).assert_consumed()
     assert int(resumed.model.step.numpy()) == 2
     _fit(resumed, 2, 2)

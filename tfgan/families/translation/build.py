@@ -162,6 +162,7 @@ def build_model(
             pool_size=params.pool_size,
             lambda_cycle=params.lambda_cycle,
             lambda_identity=params.lambda_identity,
+            cycle_noise=params.cycle_noise,
             ema_decay=params.ema_decay,
             diffaugment=policy,
             seed=seed,

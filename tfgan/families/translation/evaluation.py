@@ -19,6 +19,12 @@ not translated at all): the baseline a filter must beat.
   mean |Y -> Y' - y| when the X -> Y filter is applied to real Y images.
   (The untouched input scores 0 on both: they show how much the filter
   changes, not a target.)
+
+A third row, the **real target images** (Y's test images), is the ceiling:
+the domain classifier's realism on real Y, the classifier FID of Y's
+training against its test images, and the class classifier's accuracy on
+real Y (a translation cannot be read as its class more often than a real
+image is).
 """
 
 from __future__ import annotations
@@ -212,13 +218,30 @@ def evaluate(options: EvalOptions | dict) -> dict:
             elif kind == "silhouette":
                 r["content"] = float(mask_iou(silhouette_mask(images), silhouette_mask(x)).mean())
             rows[row] = r
+        # The real Y test images: what a perfect filter's outputs would score (the classifiers' own error;
+        # the FID of Y's training images against its test images).
+        reference = {
+            "realism": float(np.mean(np.argmax(_predict(domain, real_dst), axis=1) == (1 if dst == "b" else 0))),
+            "fid": metrics.fid(_predict(features, train[dst][0][: len(real_dst)]), dst_feats),
+        }
+        if kind == "classes":
+            reference["content"] = float(
+                np.mean(np.argmax(_predict(class_models[dst], real_dst), axis=1) == test[dst][1])
+            )
+        rows["real_target"] = reference
         if backward is not None:
             back = _translate(backward, out)
             rows["translated"]["cycle_l1"] = float(np.abs(back.astype(np.float32) - images).mean() / 255.0)
         same = _translate(forward, real_dst)
         rows["translated"]["identity_l1"] = float(np.abs(same.astype(np.float32) - real_dst).mean() / 255.0)
         rows["untouched"]["cycle_l1"] = rows["untouched"]["identity_l1"] = 0.0
-        results["directions"][name] = {**rows, "source": specs[src], "target": specs[dst], "images": len(images)}
+        results["directions"][name] = {
+            **rows,
+            "source": specs[src],
+            "target": specs[dst],
+            "images": len(images),
+            "target_images": len(real_dst),
+        }
     return results
 
 
@@ -228,12 +251,20 @@ def format_results(results: dict) -> str:
     head = ["direction", "images", "judged target", "classifier FID"] + ([content] if content else [])
     head += ["cycle L1", "identity L1"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
+    labels = {"translated": "translated", "untouched": "untouched input", "real_target": "real target images"}
     for name, d in results["directions"].items():
-        for row in ("translated", "untouched"):
+        for row, kind in labels.items():
+            if row not in d:  # results written before the reference row existed
+                continue
             r = d[row]
-            label = f"{name} ({'translated' if row == 'translated' else 'untouched input'})"
-            cells = [label, str(d["images"]), f"{r['realism']:.1%}", f"{r['fid']:.2f}"]
-            if content:
+            cells = [
+                f"{name} ({kind})",
+                str(d.get("target_images", d["images"]) if row == "real_target" else d["images"]),
+            ]
+            cells += [f"{r['realism']:.1%}", f"{r['fid']:.2f}"]
+            if content and "content" not in r:
+                cells.append("n/a")
+            elif content:
                 cells.append(f"{r['content']:.1%}" if results["content"] == "classes" else f"{r['content']:.3f}")
             # A one-way translator (e.g. tfgan.toonify without a B encoder) has no cycle.
             cells += [f"{r[k]:.4f}" if k in r else "n/a" for k in ("cycle_l1", "identity_l1")]

@@ -56,11 +56,16 @@ class CycleGAN(keras.Model):
     discriminators fixed) on
 
         L_G = L_adv(G_ab, D_b) + L_adv(G_ba, D_a)
-              + lambda_cycle (||G_ba(G_ab(a)) - a||_1 + ||G_ab(G_ba(b)) - b||_1)
+              + lambda_cycle (||G_ba(G_ab(a) + n) - a||_1 + ||G_ab(G_ba(b) + n') - b||_1)
               + lambda_cycle lambda_identity (||G_ba(a) - a||_1 + ||G_ab(b) - b||_1),
 
     then both discriminators together, each on real images of its domain
-    and on fakes drawn from its `ImagePool` of earlier translations.
+    and on fakes drawn from its `ImagePool` of earlier translations. The
+    noise n, n' ~ N(0, cycle_noise^2) is 0 in the paper; a little of it
+    (Bashkirova, Usman & Saenko 2019, "Adversarial Self-Defense for
+    Cycle-Consistent GANs") keeps a generator from meeting the cycle loss
+    through a near-invisible code that carries the input, so the visible
+    translation has to carry it (its content).
 
     Args:
       g_ab, g_ba: Generators A -> B and B -> A.
@@ -69,6 +74,7 @@ class CycleGAN(keras.Model):
       pool_size: Images per pool; 0: D sees only the newest fakes.
       lambda_cycle, lambda_identity: The loss weights (identity as a
         fraction of lambda_cycle, as in the paper's code).
+      cycle_noise: Standard deviation of n and n'; 0: off.
       ema_decay: Keep EMA copies of both generators (`tfgan.ema`); 0: off.
       diffaugment: DiffAugment policy of D's inputs, in both steps.
       seed: Seed of the pools and the augmentation.
@@ -85,6 +91,7 @@ class CycleGAN(keras.Model):
         pool_size=50,
         lambda_cycle=10.0,
         lambda_identity=0.5,
+        cycle_noise=0.0,
         ema_decay=0.0,
         diffaugment=(),
         seed=None,
@@ -97,6 +104,8 @@ class CycleGAN(keras.Model):
         self.pool_a = ImagePool(pool_size, image_shape, seed=seed + 1, name="pool_a")  # fakes of domain A: G_ba(b)
         self.pool_b = ImagePool(pool_size, image_shape, seed=seed + 2, name="pool_b")
         self.augmenter = augment.DiffAugment(diffaugment, seed=seed + 3) if diffaugment else None
+        self.cycle_noise = float(cycle_noise)
+        self.noise_seed = keras.random.SeedGenerator(seed + 4) if self.cycle_noise else None
         self.ema_decay = float(ema_decay)
         self.ema_g_ab = ema.clone_generator(g_ab) if self.ema_decay else None
         self.ema_g_ba = ema.clone_generator(g_ba) if self.ema_decay else None
@@ -130,6 +139,17 @@ class CycleGAN(keras.Model):
 
     def _augment(self, images):
         return self.augmenter(images) if self.augmenter is not None else images
+
+    def _noisy(self, translations):
+        """`translations` plus N(0, cycle_noise^2) per pixel, this replica's rows of a global draw."""
+        if not self.cycle_noise:
+            return translations
+        shape = tuple(translations.shape[1:])
+        noise = distribute.replica_slice(
+            lambda m: keras.random.normal((m, *shape), stddev=self.cycle_noise, seed=self.noise_seed),
+            ops.shape(translations)[0],
+        )
+        return translations + ops.cast(noise, translations.dtype)
 
     def _step_state(self):
         """What a step changes before its last update is decided: G's update, the pools, the EMA copies."""
@@ -168,8 +188,8 @@ class CycleGAN(keras.Model):
             fake_a = self.g_ba(real_b, training=True)
             adv_ab = losses.cyclegan_generator_loss(self.d_b(self._augment(fake_b), training=True))
             adv_ba = losses.cyclegan_generator_loss(self.d_a(self._augment(fake_a), training=True))
-            cycle_a = losses.cycle_loss(real_a, self.g_ba(fake_b, training=True))
-            cycle_b = losses.cycle_loss(real_b, self.g_ab(fake_a, training=True))
+            cycle_a = losses.cycle_loss(real_a, self.g_ba(self._noisy(fake_b), training=True))
+            cycle_b = losses.cycle_loss(real_b, self.g_ab(self._noisy(fake_a), training=True))
             total = adv_ab + adv_ba + self.lambda_cycle * (cycle_a + cycle_b)
             identity_a = identity_b = ops.zeros(())
             if self.lambda_identity:

@@ -42,6 +42,11 @@ class TranslationParams:
       lambda_cycle: Weight of the cycle-consistency L1 loss (paper: 10).
       lambda_identity: Identity loss weight, as a fraction of lambda_cycle
         (paper: 0.5); 0 turns it off.
+      cycle_noise: Standard deviation of Gaussian noise added to each
+        translation before the other generator reconstructs it (in [-1, 1]
+        pixel units; Bashkirova et al. 2019's defence against the cycle
+        loss being met by a hidden, low-amplitude code instead of the
+        visible content); 0: off (the paper's CycleGAN).
       lambda_l1: pix2pix's L1 weight (paper: 100).
       pool_size: Generated images kept per discriminator (Shrivastava et
         al. 2017); D sees a mix of new and older fakes; 0 turns it off.
@@ -73,6 +78,7 @@ class TranslationParams:
     upsample: str = "transpose"
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5
+    cycle_noise: float = 0.0
     lambda_l1: float = 100.0
     pool_size: int = 50
     learning_rate: float = 2e-4
@@ -107,7 +113,7 @@ def problems(p: TranslationParams) -> list[str]:
     for name in ("resnet_blocks", "unet_depth"):
         if getattr(p, name) is not None and getattr(p, name) < 1:
             errors.append(f"--{name} must be a positive integer, got {getattr(p, name)}")
-    for name in ("lambda_cycle", "lambda_identity", "lambda_l1", "decay_epochs"):
+    for name in ("lambda_cycle", "lambda_identity", "cycle_noise", "lambda_l1", "decay_epochs"):
         if getattr(p, name) < 0:
             errors.append(f"--{name} must be >= 0, got {getattr(p, name)}")
     if p.pool_size < 0:

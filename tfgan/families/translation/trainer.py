@@ -46,6 +46,8 @@ def checkpoint_objects(model) -> dict:
         objects.update(pool_a=model.pool_a, pool_b=model.pool_b)  # images, fill count and RNG state
         if model.ema_g_ab is not None:
             objects.update(ema_g_ab=model.ema_g_ab, ema_g_ba=model.ema_g_ba)
+        if model.noise_seed is not None:
+            objects["cycle_noise_rng"] = model.noise_seed.state
         nets = (model.g_ab, model.g_ba, model.d_a, model.d_b)
     else:
         objects.update(generator=model.generator, discriminator=model.discriminator)
