@@ -44,6 +44,19 @@ def test_an_identity_filter_scores_exactly_as_the_untouched_input(identity_resul
         assert d["images"] == 100
 
 
+def test_confusion_counts_each_input_class_by_the_class_read():
+    matrix = evaluation.confusion(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), 3)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
+
+
+def test_the_confusion_matrix_agrees_with_the_class_kept(identity_results):
+    for d in identity_results["directions"].values():
+        for row in ("translated", "untouched"):
+            matrix = np.array(d[row]["confusion"])
+            assert matrix.sum() == d["images"]
+            assert np.trace(matrix) / matrix.sum() == pytest.approx(d[row]["content"])
+
+
 def test_the_real_target_row_is_the_classifiers_own_score_on_real_images(identity_results):
     # Both domains are the UCI digits: the real target images are the untouched inputs themselves.
     for d in identity_results["directions"].values():

@@ -12,7 +12,8 @@ not translated at all): the baseline a filter must beat.
   closer to Y; not comparable with Inception FIDs).
 - ``content``: for labelled domains with the same classes (e.g. UCI digits
   and MNIST), the share of outputs whose class a classifier trained on Y
-  reads as the input's class; for one-class silhouette domains (a
+  reads as the input's class (and, in eval.json, ``confusion``: which
+  class each input class is read as); for one-class silhouette domains (a
   ``#class=`` restriction, e.g. horses and zebras), the mean IoU of the
   input's and the output's silhouette masks (`silhouette_mask`).
 - ``cycle_l1``: mean |X -> Y -> X - x| in [0, 1] pixel units; ``identity_l1``:
@@ -90,6 +91,13 @@ def mask_iou(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     inter = np.logical_and(x, y).sum(axis=(1, 2))
     union = np.logical_or(x, y).sum(axis=(1, 2))
     return np.where(union > 0, inter / np.maximum(union, 1), 1.0)
+
+
+def confusion(labels: np.ndarray, read: np.ndarray, num_classes: int) -> np.ndarray:
+    """int [C, C]: row = the input's class, column = the class read in the output."""
+    matrix = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(matrix, (labels.astype(np.int64), read.astype(np.int64)), 1)
+    return matrix
 
 
 def _classifier(shape, outputs, seed):
@@ -214,7 +222,9 @@ def evaluate(options: EvalOptions | dict) -> dict:
             judged = np.argmax(_predict(domain, x), axis=1) == (1 if dst == "b" else 0)
             r = {"realism": float(judged.mean()), "fid": metrics.fid(_predict(features, x), dst_feats)}
             if kind == "classes":
-                r["content"] = float(np.mean(np.argmax(_predict(class_models[dst], x), axis=1) == labels))
+                read = np.argmax(_predict(class_models[dst], x), axis=1)
+                r["content"] = float(np.mean(read == labels))
+                r["confusion"] = confusion(labels, read, sources[dst].info.num_classes).tolist()
             elif kind == "silhouette":
                 r["content"] = float(mask_iou(silhouette_mask(images), silhouette_mask(x)).mean())
             rows[row] = r
