@@ -130,6 +130,11 @@ def _predict(model, images):
     return model.predict(images.astype(np.float32), batch_size=256, verbose=0)
 
 
+def _judged(domain, images, dst):
+    """The share of `images` the domain classifier (A: 0, B: 1) judges to be of domain `dst`."""
+    return float(np.mean(np.argmax(_predict(domain, images), axis=1) == (1 if dst == "b" else 0)))
+
+
 def _load(spec, split, meta, data_dir, limit):
     size, channels = meta["image_size"], meta["channels"]
     source = domains_lib.open_domain(spec, data_dir=data_dir, split=split, image_size=size, channels=channels)
@@ -219,8 +224,7 @@ def evaluate(options: EvalOptions | dict) -> dict:
         rows = {}
         dst_feats = _predict(features, real_dst)
         for row, x in (("translated", out), ("untouched", images)):
-            judged = np.argmax(_predict(domain, x), axis=1) == (1 if dst == "b" else 0)
-            r = {"realism": float(judged.mean()), "fid": metrics.fid(_predict(features, x), dst_feats)}
+            r = {"realism": _judged(domain, x, dst), "fid": metrics.fid(_predict(features, x), dst_feats)}
             if kind == "classes":
                 read = np.argmax(_predict(class_models[dst], x), axis=1)
                 r["content"] = float(np.mean(read == labels))
@@ -231,7 +235,7 @@ def evaluate(options: EvalOptions | dict) -> dict:
         # The real Y test images: what a perfect filter's outputs would score (the classifiers' own error;
         # the FID of Y's training images against its test images).
         reference = {
-            "realism": float(np.mean(np.argmax(_predict(domain, real_dst), axis=1) == (1 if dst == "b" else 0))),
+            "realism": _judged(domain, real_dst, dst),
             "fid": metrics.fid(_predict(features, train[dst][0][: len(real_dst)]), dst_feats),
         }
         if kind == "classes":
@@ -267,10 +271,7 @@ def format_results(results: dict) -> str:
             if row not in d:  # results written before the reference row existed
                 continue
             r = d[row]
-            cells = [
-                f"{name} ({kind})",
-                str(d.get("target_images", d["images"]) if row == "real_target" else d["images"]),
-            ]
+            cells = [f"{name} ({kind})", str(d["target_images"] if row == "real_target" else d["images"])]
             cells += [f"{r['realism']:.1%}", f"{r['fid']:.2f}"]
             if content and "content" not in r:
                 cells.append("n/a")
