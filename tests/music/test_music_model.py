@@ -63,6 +63,28 @@ def test_resize_upsampling_repeats_each_step_before_its_convolution():
     assert last_pair_gap("transpose") > 1e-4
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_binary_neurons_emit_notes_and_pass_the_activations_gradient(activation):
+    p = tiny(output_activation=activation, binary_neurons=True)
+    g = networks.build_generator(p)
+    z = export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))
+    with tf.GradientTape() as tape:
+        out = g(z)
+        # A weighted sum, so the gradient is not that of the constant sum of a binary roll's derivative.
+        loss = tf.reduce_sum(out * tf.random.stateless_uniform(out.shape, (1, 2)))
+    assert set(np.unique(out.numpy())) <= set(p.value_range)
+    assert len(set(np.unique(out.numpy()))) == 2
+    grads = tape.gradient(loss, g.trainable_variables)
+    assert all(grad is not None for grad in grads)
+    assert max(float(tf.reduce_max(tf.abs(grad))) for grad in grads) > 0
+    # The same weights without binary neurons make the soft values the notes are their threshold of.
+    soft = networks.build_generator(tiny(output_activation=activation))
+    soft(z)
+    soft.set_weights(g.get_weights())
+    low, high = p.value_range
+    np.testing.assert_array_equal(np.where(soft(z).numpy() > (low + high) / 2, high, low), out.numpy())
+
+
 def test_latent_inputs_follow_the_model():
     assert set(networks.latent_shapes(tiny(model="composer"))) == {"z", "z_temporal"}
     assert networks.latent_shapes(tiny(model="jamming")) == {"z_tracks": (2, 4), "z_tracks_temporal": (2, 4)}

@@ -131,8 +131,11 @@ class ConditionEncoder(keras.layers.Layer):
 class BarGenerator(keras.layers.Layer):
     """One bar's latent [M, d] -> bars [M, steps, pitches, channels] in the output activation's range."""
 
-    def __init__(self, steps, octaves, channels, width=256, activation="sigmoid", upsample="transpose", **kwargs):
+    def __init__(
+        self, steps, octaves, channels, width=256, activation="sigmoid", upsample="transpose", binary=False, **kwargs
+    ):
         super().__init__(**kwargs)
+        self.binary = binary
         n = _time_doublings(steps)
         self.start_steps = steps // 2**n
         self.width = width
@@ -167,7 +170,16 @@ class BarGenerator(keras.layers.Layer):
         h = ops.relu(self.bn_octaves(self.octaves(with_condition(h, int(h.shape[1]))), training=training))
         h = self.semitones(with_condition(h, "octaves"))
         h = ops.cast(h, "float32")  # the output stays float32 under mixed precision
-        return ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
+        y = ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
+        if not self.binary:
+            return y
+        # Deterministic binary neurons (Dong & Yang 2018, "Convolutional GANs with Binary Neurons for
+        # Polyphonic Music Generation"): D sees notes, not the soft values a hard threshold would later
+        # cut into fragments; the backward pass is the activation's (their sigmoid-adjusted straight-through
+        # estimator). Keras has no such layer, hence the stop_gradient identity.
+        lo, hi = (0.0, 1.0) if self.activation == "sigmoid" else (-1.0, 1.0)
+        notes = ops.where(y > (lo + hi) / 2, hi, lo)
+        return y + ops.stop_gradient(notes - y)
 
 
 class Generator(keras.Model):
@@ -192,7 +204,7 @@ class Generator(keras.Model):
         if p.temporal and "z_tracks_temporal" in self.shapes:
             for i in range(generated):
                 self.temporal[str(i)] = TemporalGenerator(bars, p.private_temporal_latent, name=f"temporal_{i}")
-        kw = dict(width=p.g_width, activation=p.output_activation, upsample=p.upsample)
+        kw = dict(width=p.g_width, activation=p.output_activation, upsample=p.upsample, binary=p.binary_neurons)
         if p.model == "composer":
             self.bar_generators = [BarGenerator(steps, octaves, generated, name="bar_shared", **kw)]
         else:

@@ -81,6 +81,10 @@ class MusicParams:
         tanh ([-1, 1], binarised at 0).
       binarize: How sampling turns the output into notes: threshold, or
         bernoulli (each cell a note with the output's probability).
+      binary_neurons: G's output layer emits notes (0/1) in training too,
+        so D judges what the threshold will make; gradients pass as
+        through the activation (deterministic binary neurons with the
+        sigmoid-adjusted straight-through estimator, Dong & Yang 2018).
       ema_decay: Keep an exponential moving average of G's weights for
         sampling and export; 0 = off.
       tempo: Tempo of written MIDI, quarter notes per minute.
@@ -119,6 +123,7 @@ class MusicParams:
     beta_2: float = 0.9
     output_activation: str = "sigmoid"
     binarize: str = "threshold"
+    binary_neurons: bool = False
     ema_decay: float = 0.0
     tempo: float = 100.0
     velocity: int = 100
