@@ -31,7 +31,9 @@ index), so a resumed stream repeats them exactly.
 
 Contract of `make_domain_dataset`: an infinite ``tf.data.Dataset`` of
 ``{"a": float32 [B, H, W, C], "b": float32 [B, H, W, C]}`` in [-1, 1]
-(pixel 0 -> -1, 255 -> 1).
+(pixel 0 -> -1, 255 -> 1); with ``labels=True`` (unpaired only) also
+``{"label_a": int32 [B], "label_b": int32 [B]}``, each image's class in its
+source, in [0, num_classes).
 """
 
 from __future__ import annotations
@@ -335,7 +337,13 @@ def _finite_stream(source_ds, n, h, w, c):
 
 
 def make_domain_dataset(
-    domains: DomainPair, batch_size: int, *, seed: int, start_step: int = 0, augment: bool | None = None
+    domains: DomainPair,
+    batch_size: int,
+    *,
+    seed: int,
+    start_step: int = 0,
+    augment: bool | None = None,
+    labels: bool = False,
 ) -> tf.data.Dataset:
     """The infinite training stream of two domains (see the module contract).
 
@@ -347,15 +355,18 @@ def make_domain_dataset(
       start_step: Elements already consumed; the stream starts where an
         uninterrupted one would be then (exact resume).
       augment: Random crop and flip; None: `jitter_default` of the size.
+      labels: Also yield each image's class label (unpaired domains).
 
     Raises:
       PipelineError: Either domain (or the pair set) holds fewer than
-        `batch_size` images.
+        `batch_size` images, or `labels` is asked of paired data.
     """
     h, w, c = domains.image_shape
     augment = jitter_default(h) if augment is None else augment
     if batch_size < 1:
         raise PipelineError(f"batch_size must be positive, got {batch_size}")
+    if domains.paired and labels:
+        raise PipelineError("paired data (pairs:DIR) has no class labels.")
     if domains.paired:
         n = domains.num_examples
         if n < batch_size:
@@ -368,12 +379,15 @@ def make_domain_dataset(
             n = source.info.num_examples
             if n < batch_size:
                 raise PipelineError(f"--batch_size={batch_size} exceeds the {n} images of {name}; lower it.")
-            images = source.examples().map(lambda e: e["image"])
-            images = _finite_stream(images, n, h, w, c).shuffle(
+            # The label travels with its image through the shuffle; without labels it is not read.
+            examples = source.examples().map(lambda e: (e["image"], tf.cast(e["label"], tf.int32)))
+            examples = _finite_stream(examples, n, h, w, c).shuffle(
                 min(n, 100_000), seed=seed * 2 + i, reshuffle_each_iteration=True
             )
-            streams.append(images.repeat())
-        stream = tf.data.Dataset.zip(tuple(streams)).map(lambda a, b: {"a": a, "b": b})
+            streams.append(examples.repeat())
+        stream = tf.data.Dataset.zip(tuple(streams)).map(
+            lambda a, b: {"a": a[0], "b": b[0], "label_a": a[1], "label_b": b[1]}
+        )
     # Element indices before any skip: a resumed stream's random crops equal the uninterrupted one's.
     stream = stream.enumerate()
     if start_step:
@@ -388,17 +402,27 @@ def make_domain_dataset(
                 a, b = both[..., :c], both[..., c:]
             else:
                 a, b = jitter(a, key), jitter(b, key + tf.constant([0, 1], tf.int64) * 2**40)
-        return {"a": a / 127.5 - 1.0, "b": b / 127.5 - 1.0}
+        out = {"a": a / 127.5 - 1.0, "b": b / 127.5 - 1.0}
+        if labels:
+            out.update(label_a=element["label_a"], label_b=element["label_b"])
+        return out
 
     stream = stream.map(prepare, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return stream.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE).with_options(stream_options())
 
 
-def domain_features(domains: DomainPair, batch_size: int) -> dict[str, Feature]:
+def domain_features(domains: DomainPair, batch_size: int, labels: bool = False) -> dict[str, Feature]:
     """The contract of a `make_domain_dataset` element (see `pipelines.Feature`)."""
     shape = (batch_size, *domains.image_shape)
     meaning = "[B, H, W, C] pixels of domain {}, -1 black to 1 white"
-    return {k: Feature(shape, "float32", (-1.0, 1.0), meaning.format(k.upper())) for k in "ab"}
+    features = {k: Feature(shape, "float32", (-1.0, 1.0), meaning.format(k.upper())) for k in "ab"}
+    if labels:
+        for k, source in (("a", domains.a), ("b", domains.b)):
+            classes = source.info.num_classes or 1
+            features[f"label_{k}"] = Feature(
+                (batch_size,), "int32", (0, classes - 1), f"[B] class of each image of domain {k.upper()}"
+            )
+    return features
 
 
 def domain_steps_per_epoch(domains: DomainPair, batch_size: int) -> int:

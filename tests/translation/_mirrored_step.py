@@ -59,15 +59,22 @@ CASES = {
     # DiffAugment draws per-image parameters; EMA generators.
     "cyclegan_augment_ema": dict(pool_size=2 * BATCH, diffaugment="translation,cutout,color", ema_decay=0.5),
     "cyclegan_no_pool": dict(pool_size=0, lambda_identity=0.0),
+    # Class-conditional Ds: the labels travel as the 4-tuple's last two, the pools keep each fake's label planes.
+    "cyclegan_conditional": dict(pool_size=BATCH, class_conditional=True, num_classes=3),
     # U-Net dropout: every replica's rows of one global mask (tfgan.distribute.prepare).
     "pix2pix": dict(model="pix2pix", domain_a="pairs:unused", domain_b=""),
     "trainer": dict(domain_a="digits#class=1", domain_b="digits#class=7", pool_size=BATCH),
 }
 
 
-def data():
-    x = np.random.default_rng(0).uniform(-1, 1, (2, STEPS * BATCH, SIZE, SIZE, 1)).astype(np.float32)
-    return tf.data.Dataset.from_tensor_slices({"a": x[0], "b": x[1]}).batch(BATCH)
+def data(params):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, STEPS * BATCH, SIZE, SIZE, 1)).astype(np.float32)
+    element = {"a": x[0], "b": x[1]}
+    if params.class_conditional:
+        labels = rng.integers(0, params.num_classes, (2, STEPS * BATCH)).astype(np.int32)
+        element.update(label_a=labels[0], label_b=labels[1])
+    return tf.data.Dataset.from_tensor_slices(element).batch(BATCH)
 
 
 def nets_of(model):
@@ -102,6 +109,7 @@ def make_model(params, strategy, init):
                 image_shape=(SIZE, SIZE, 1),
                 pool_size=params.pool_size,
                 lambda_identity=params.lambda_identity,
+                num_classes=build.class_planes(params),
                 ema_decay=params.ema_decay,
                 diffaugment=policy,
                 seed=0,
@@ -119,12 +127,12 @@ def train(strategy, case, init):
         run = RunConfig(model_dir="unused", batch_size=BATCH, steps=STEPS, seed=1)
         with strategy.scope():
             t = trainer.setup(SetupContext(run=run, params=params, strategy=strategy, fresh=True))
-        model, dataset = t.model, trainer.distributed(data(), strategy)
+        model, dataset = t.model, trainer.distributed(data(params), strategy)
         for net, weights in zip(nets_of(model), init, strict=True):
             net.set_weights(weights)
     else:
         model, _ = make_model(params, strategy, init)
-        dataset = trainer.distributed(data(), strategy)
+        dataset = trainer.distributed(data(params), strategy)
     before = [np.asarray(v.numpy()) for v in state_of(model)]
     history = model.fit(dataset, steps_per_epoch=STEPS, epochs=1, verbose=0, shuffle=False).history
     metrics = {name: float(np.ravel(v[-1])[0]) for name, v in history.items()}

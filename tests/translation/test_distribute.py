@@ -19,7 +19,7 @@ from tests.translation.helpers import ROOT, cli_env
 from tfgan.families.translation.model import CYCLEGAN_METRICS, PIX2PIX_METRICS
 
 TIMEOUT = 900
-CASES = ("cyclegan_pool", "cyclegan_augment_ema", "cyclegan_no_pool", "pix2pix", "trainer")
+CASES = ("cyclegan_pool", "cyclegan_augment_ema", "cyclegan_no_pool", "cyclegan_conditional", "pix2pix", "trainer")
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,23 @@ def test_elements_keep_their_declared_contracts(tmp_path):
     pair = domains.open_domains(spec + "#class=0", spec + "#class=1")
     element = next(iter(domains.make_domain_dataset(pair, 2, seed=0).as_numpy_iterator()))
     check_element(domains.domain_features(pair, 2), element)
+
+
+def test_labels_travel_with_their_images_through_the_shuffle(tmp_path):
+    from pipelines import check_element
+
+    # Each class has its own grey level (40, 80, 120), so an image's label can be read from its pixels.
+    a = _npz(tmp_path / "a.npz", n_per_class=(3, 5, 4))
+    b = _npz(tmp_path / "b.npz", n_per_class=(6, 2, 2))
+    pair = domains.open_domains(a, b)
+    stream = domains.make_domain_dataset(pair, 4, seed=3, labels=True)
+    plain = domains.make_domain_dataset(pair, 4, seed=3)
+    for element, without in zip(stream.take(6).as_numpy_iterator(), plain.take(6).as_numpy_iterator(), strict=True):
+        check_element(domains.domain_features(pair, 4, labels=True), element)
+        for k in "ab":
+            grey = np.round((element[k][:, 0, 0, 0] + 1) * 127.5)
+            np.testing.assert_array_equal(grey, 40 * (element[f"label_{k}"] + 1))
+            np.testing.assert_array_equal(element[k], without[k])  # asking for labels changes no image
+    assert set(without) == {"a", "b"}
+    with pytest.raises(PipelineError, match="no class labels"):
+        domains.make_domain_dataset(domains.DomainPair(None, None, (4, 4, 1), 1, paired=True), 1, seed=0, labels=True)

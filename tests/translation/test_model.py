@@ -42,6 +42,30 @@ def test_discriminator_step_feeds_the_pools():
     np.testing.assert_array_equal(model.pool_a.images.numpy()[:2], fake.numpy())
 
 
+def test_class_conditional_d_judges_each_translation_with_its_sources_label():
+    model = tiny_cyclegan(class_conditional=True, num_classes=3, pool_size=4)
+    data = batch(n=2)
+    a, b = tf.constant(data["a"]), tf.constant(data["b"])
+    label_a, label_b = tf.constant([2, 0]), tf.constant([1, 1])
+    fake_a, fake_b, _ = model.generator_step(a, b, label_a, label_b)
+    assert fake_b.shape == (2, 8, 8, 1 + 3)
+    np.testing.assert_array_equal(fake_b[:, :, :, 1:].numpy(), np.eye(3)[[2, 0]][:, None, None, :] * np.ones((8, 8, 1)))
+    np.testing.assert_array_equal(fake_a[:, 3, 5, 1:].numpy(), np.eye(3)[[1, 1]])
+    model.discriminator_step(a, b, fake_a, fake_b, label_a, label_b)
+    np.testing.assert_array_equal(model.pool_b.images.numpy()[:2], fake_b.numpy())  # the label stays with its fake
+    # D's verdict on the same image depends on the class it is said to be.
+    d_input = model._d_input
+    scores = [model.d_b(d_input(b, tf.constant([k, k]))).numpy() for k in range(3)]
+    assert not np.allclose(scores[0], scores[1]) and not np.allclose(scores[1], scores[2])
+    history = model.fit(
+        tf.data.Dataset.from_tensors({**data, "label_a": label_a, "label_b": label_b}).repeat(),
+        steps_per_epoch=2,
+        epochs=1,
+        verbose=0,
+    )
+    assert int(model.step.numpy()) == 2 and np.isfinite(history.history["d_loss"][-1])
+
+
 def test_cyclegan_fit_counts_steps_and_logs_every_loss():
     model = tiny_cyclegan()
     data = tf.data.Dataset.from_tensors(batch()).repeat()

@@ -57,3 +57,12 @@ def test_params_refuse_unknown_choices_in_one_message():
         TranslationParams(model="cyclegun", upsample="bicubic", pool_size=-1)
     text = str(e.value)
     assert "--model='cyclegun'" in text and "--upsample='bicubic'" in text and "--pool_size" in text
+
+
+def test_class_conditioning_is_refused_for_paired_data():
+    from tfgan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--class_conditional is for --model=cyclegan"):
+        TranslationParams(model="pix2pix", domain_a="pairs:x", domain_b="", class_conditional=True)
+    with pytest.raises(ConfigError, match="--num_classes must be >= 2"):
+        TranslationParams(class_conditional=True, num_classes=1)

@@ -13,7 +13,7 @@ from tfgan.run.family import SetupContext
 
 def _setup(tmp_path, **overrides):
     run = RunConfig(model_dir=str(tmp_path), batch_size=4, steps=4, seed=1)
-    params = tiny_params(domain_a="digits#class=1", domain_b="digits#class=7", **overrides)
+    params = tiny_params(**{"domain_a": "digits#class=1", "domain_b": "digits#class=7", **overrides})
     return trainer.setup(SetupContext(run=run, params=params, strategy=tf.distribute.get_strategy(), fresh=True)), run
 
 
@@ -21,7 +21,11 @@ def _fit(t, start, steps):
     t.model.fit(t.dataset(start), steps_per_epoch=steps, epochs=1, verbose=0)
 
 
-@pytest.mark.parametrize("overrides", [{}, {"cycle_noise": 0.2}], ids=["plain", "cycle_noise"])
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"cycle_noise": 0.2}, {"class_conditional": True, "domain_a": "digits", "domain_b": "digits"}],
+    ids=["plain", "cycle_noise", "class_conditional"],
+)
 def test_a_resumed_run_continues_exactly(tmp_path, overrides):
     t, _ = _setup(tmp_path, **overrides)
     _fit(t, 0, 2)
@@ -111,3 +115,12 @@ def test_fixed_images_are_spread_over_a_class_sorted_domain(tmp_path):
     fixed = summaries.fixed_images(pair, n=5)
     values = np.round((fixed["a"][:, 0, 0, 0] + 1) * 127.5).astype(int).tolist()
     assert values == [0, 40, 80, 120, 160]  # one image in every 10, not the first five
+
+
+def test_class_conditional_runs_take_the_domains_classes_or_say_why_not(tmp_path):
+    t, _ = _setup(tmp_path / "ok", class_conditional=True, domain_a="digits", domain_b="digits")
+    assert t.params.num_classes == 10 and t.model.d_a.input_shape[-1] == 1 + 10
+    element = next(iter(t.dataset(0)))
+    assert element["label_a"].shape == (4,) and element["label_b"].dtype == tf.int32
+    with pytest.raises(ConfigError, match="digits#class=1 has a single class"):
+        _setup(tmp_path / "one", class_conditional=True)

@@ -67,11 +67,41 @@ def network_min_size(params: TranslationParams) -> int:
     return 2 * networks.resnet_multiple()
 
 
-def resolve(params: TranslationParams, domains: domains_lib.DomainPair) -> TranslationParams:
-    """`params` with the data-decided fields filled in (size, channels, blocks, depth, jitter).
+def domain_classes(params: TranslationParams, domains: domains_lib.DomainPair) -> int | None:
+    """The class count of a class-conditional run (both domains', which must agree), else None.
 
     Raises:
-      ConfigError: The image size does not suit the generator.
+      ConfigError: A domain has no labels, one class, or other classes than the other.
+    """
+    if not params.class_conditional:
+        return None
+    # A #class= restriction keeps its parent's class count but holds one class.
+    counts = [
+        1 if isinstance(source, domains_lib.ClassSource) else source.info.num_classes or 0
+        for source in (domains.a, domains.b)
+    ]
+    for spec, count in zip(domains.names, counts, strict=True):
+        if count < 2:
+            what = "no class labels" if count == 0 else "a single class"
+            raise ConfigError(
+                f"--class_conditional needs labelled domains, and {spec} has {what}; use labelled sources "
+                f"(e.g. digits, offline:mnist_5k, tfds:mnist, npz: with labels) without #class=, or drop "
+                f"--class_conditional."
+            )
+    if counts[0] != counts[1]:
+        raise ConfigError(
+            f"--class_conditional needs the same classes in both domains; {domains.names[0]} has {counts[0]}, "
+            f"{domains.names[1]} has {counts[1]}. Drop --class_conditional."
+        )
+    return counts[0]
+
+
+def resolve(params: TranslationParams, domains: domains_lib.DomainPair) -> TranslationParams:
+    """`params` with the data-decided fields filled in (size, channels, blocks, depth, jitter, classes).
+
+    Raises:
+      ConfigError: The image size does not suit the generator, or the
+        domains cannot be class-conditional.
     """
     size, _, channels = domains.image_shape
     resolved = dataclasses.replace(
@@ -81,6 +111,7 @@ def resolve(params: TranslationParams, domains: domains_lib.DomainPair) -> Trans
         jitter=domains_lib.jitter_default(size) if params.jitter is None else params.jitter,
         resnet_blocks=params.resnet_blocks or default_resnet_blocks(size),
         unet_depth=params.unet_depth or default_unet_depth(size),
+        num_classes=domain_classes(params, domains),
     )
     multiple = network_multiple(resolved)
     if size % multiple:
@@ -105,12 +136,26 @@ def build_networks(params: TranslationParams) -> dict:
         }
     g = dict(filters=params.generator_filters, blocks=params.resnet_blocks, upsample=params.upsample)
     d = dict(filters=params.discriminator_filters, layers_count=params.discriminator_layers)
+    d_channels = c + class_planes(params)  # a class-conditional D also takes the label's one-hot planes
     return {
         "g_ab": networks.resnet_generator(c, name="g_ab", **g),
         "g_ba": networks.resnet_generator(c, name="g_ba", **g),
-        "d_a": networks.patch_discriminator(c, name="d_a", **d),
-        "d_b": networks.patch_discriminator(c, name="d_b", **d),
+        "d_a": networks.patch_discriminator(d_channels, name="d_a", **d),
+        "d_b": networks.patch_discriminator(d_channels, name="d_b", **d),
     }
+
+
+def class_planes(params: TranslationParams) -> int:
+    """One-hot label planes a discriminator's input holds besides the image (0 unless class-conditional).
+
+    Raises:
+      ConfigError: A class-conditional `params` is not resolved (no class count).
+    """
+    if not params.class_conditional:
+        return 0
+    if not params.num_classes:
+        raise ConfigError("a class-conditional run's params need num_classes (resolve them against the domains).")
+    return params.num_classes
 
 
 def build_model(
@@ -163,6 +208,7 @@ def build_model(
             lambda_cycle=params.lambda_cycle,
             lambda_identity=params.lambda_identity,
             cycle_noise=params.cycle_noise,
+            num_classes=class_planes(params),
             ema_decay=params.ema_decay,
             diffaugment=policy,
             seed=seed,

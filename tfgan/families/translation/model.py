@@ -1,7 +1,8 @@
 """`CycleGAN` and `Pix2Pix`: Keras models whose ``train_step`` plays their papers' games.
 
 Both take the elements of `pipelines.domains.make_domain_dataset`:
-``{"a": float32 [B, H, W, C], "b": float32 [B, H, W, C]}`` in [-1, 1].
+``{"a": float32 [B, H, W, C], "b": float32 [B, H, W, C]}`` in [-1, 1]; a
+class-conditional CycleGAN also ``{"label_a": int32 [B], "label_b": int32 [B]}``.
 Their steps are built from `tfgan.steps` (guarded updates, NaN flags,
 step counter), `tfgan.distribute` (global-batch gradients and metrics),
 `tfgan.precision` (loss scaling), `tfgan.ema` and `tfgan.augment`.
@@ -43,6 +44,13 @@ def _pair(data):
     return data[0], data[1]
 
 
+def _labels(data):
+    """``(label_a, label_b)`` of a labelled stream element (dict, or the 4-tuple under replicas)."""
+    if isinstance(data, dict):
+        return data["label_a"], data["label_b"]
+    return data[2], data[3]
+
+
 def _variables(*models):
     return [v for m in models for v in m.trainable_variables]
 
@@ -75,6 +83,10 @@ class CycleGAN(keras.Model):
       lambda_cycle, lambda_identity: The loss weights (identity as a
         fraction of lambda_cycle, as in the paper's code).
       cycle_noise: Standard deviation of n and n'; 0: off.
+      num_classes: Class-conditional discriminators (0: off): D_b judges
+        a real b with its label and G_ab(a) with a's label, through one
+        one-hot plane per class beside the image; the pools keep each
+        fake's planes with it.
       ema_decay: Keep EMA copies of both generators (`tfgan.ema`); 0: off.
       diffaugment: DiffAugment policy of D's inputs, in both steps.
       seed: Seed of the pools and the augmentation.
@@ -92,6 +104,7 @@ class CycleGAN(keras.Model):
         lambda_cycle=10.0,
         lambda_identity=0.5,
         cycle_noise=0.0,
+        num_classes=0,
         ema_decay=0.0,
         diffaugment=(),
         seed=None,
@@ -101,8 +114,11 @@ class CycleGAN(keras.Model):
         self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
         self.lambda_cycle, self.lambda_identity = float(lambda_cycle), float(lambda_identity)
         seed = 0 if seed is None else int(seed)
-        self.pool_a = ImagePool(pool_size, image_shape, seed=seed + 1, name="pool_a")  # fakes of domain A: G_ba(b)
-        self.pool_b = ImagePool(pool_size, image_shape, seed=seed + 2, name="pool_b")
+        self.num_classes, self.channels = int(num_classes), int(image_shape[-1])
+        # The pools hold D's whole input: a fake and, when conditional, its label's planes.
+        d_shape = (*image_shape[:-1], self.channels + self.num_classes)
+        self.pool_a = ImagePool(pool_size, d_shape, seed=seed + 1, name="pool_a")  # fakes of domain A: G_ba(b)
+        self.pool_b = ImagePool(pool_size, d_shape, seed=seed + 2, name="pool_b")
         self.augmenter = augment.DiffAugment(diffaugment, seed=seed + 3) if diffaugment else None
         self.cycle_noise = float(cycle_noise)
         self.noise_seed = keras.random.SeedGenerator(seed + 4) if self.cycle_noise else None
@@ -140,6 +156,22 @@ class CycleGAN(keras.Model):
     def _augment(self, images):
         return self.augmenter(images) if self.augmenter is not None else images
 
+    def _d_input(self, images, labels):
+        """What D judges: `images`, and under class conditioning one one-hot plane per class of `labels`."""
+        if not self.num_classes:
+            return images
+        planes = ops.one_hot(labels, self.num_classes, dtype=images.dtype)[:, None, None, :]
+        return ops.concatenate([images, planes * ops.ones_like(images[..., :1])], axis=-1)
+
+    def _critic(self, d, inputs):
+        """D's scores of a `_d_input`; DiffAugment transforms the image channels only, never the label's."""
+        if self.augmenter is None:
+            return d(inputs, training=True)
+        if not self.num_classes:
+            return d(self.augmenter(inputs), training=True)
+        images, planes = inputs[..., : self.channels], inputs[..., self.channels :]
+        return d(ops.concatenate([self.augmenter(images), planes], axis=-1), training=True)
+
     def _noisy(self, translations):
         """`translations` plus N(0, cycle_noise^2) per pixel, this replica's rows of a global draw."""
         if not self.cycle_noise:
@@ -166,6 +198,7 @@ class CycleGAN(keras.Model):
 
     def train_step(self, data):
         real_a, real_b = _pair(data)
+        labels = _labels(data) if self.num_classes else (None, None)
         self.nonfinite.assign(0)
         # Under loss scaling a step whose scaled gradients overflow anywhere is
         # skipped whole: G's update (applied before D's) is undone with the pools.
@@ -173,21 +206,28 @@ class CycleGAN(keras.Model):
         if not all(o.built for o in scalers):
             self.build_optimizers()
         state = precision.snapshot(self._step_state()) if scalers else None
-        fake_a, fake_b, overflow = self.generator_step(real_a, real_b)
-        overflow = ops.logical_or(overflow, self.discriminator_step(real_a, real_b, fake_a, fake_b, skip=overflow))
+        fake_a, fake_b, overflow = self.generator_step(real_a, real_b, *labels)
+        overflow = ops.logical_or(
+            overflow, self.discriminator_step(real_a, real_b, fake_a, fake_b, *labels, skip=overflow)
+        )
         if scalers:
             precision.end_step(overflow, state, scalers)
         self.step.assign_add(1)
         return distribute.step_metrics({name: tracker.result() for name, tracker in self.trackers.items()})
 
-    def generator_step(self, real_a, real_b):
-        """Updates G_ab and G_ba together (D fixed); returns ``(fake_a, fake_b, overflow)``."""
+    def generator_step(self, real_a, real_b, label_a=None, label_b=None):
+        """Updates G_ab and G_ba together (D fixed); returns ``(fake_a, fake_b, overflow)``.
+
+        Under class conditioning the fakes come back as D's inputs (with
+        their source's label planes), as the pools store them.
+        """
         variables = _variables(self.g_ab, self.g_ba)
         with tf.GradientTape() as tape:
             fake_b = self.g_ab(real_a, training=True)
             fake_a = self.g_ba(real_b, training=True)
-            adv_ab = losses.cyclegan_generator_loss(self.d_b(self._augment(fake_b), training=True))
-            adv_ba = losses.cyclegan_generator_loss(self.d_a(self._augment(fake_a), training=True))
+            judged_b, judged_a = self._d_input(fake_b, label_a), self._d_input(fake_a, label_b)
+            adv_ab = losses.cyclegan_generator_loss(self._critic(self.d_b, judged_b))
+            adv_ba = losses.cyclegan_generator_loss(self._critic(self.d_a, judged_a))
             cycle_a = losses.cycle_loss(real_a, self.g_ba(self._noisy(fake_b), training=True))
             cycle_b = losses.cycle_loss(real_b, self.g_ab(self._noisy(fake_a), training=True))
             total = adv_ab + adv_ba + self.lambda_cycle * (cycle_a + cycle_b)
@@ -215,18 +255,21 @@ class CycleGAN(keras.Model):
             ("g_grad_norm", grad_norm),
         ):
             t[name].update_state(value)
-        return ops.stop_gradient(fake_a), ops.stop_gradient(fake_b), overflow
+        return ops.stop_gradient(judged_a), ops.stop_gradient(judged_b), overflow
 
-    def discriminator_step(self, real_a, real_b, fake_a, fake_b, skip=False):
-        """Updates D_a and D_b together on real images and pooled fakes (G fixed); returns the overflow flag."""
+    def discriminator_step(self, real_a, real_b, fake_a, fake_b, label_a=None, label_b=None, skip=False):
+        """Updates D_a and D_b together on real images and pooled fakes (G fixed); returns the overflow flag.
+
+        `fake_a`, `fake_b`: as `generator_step` returns them (D's inputs).
+        """
         pooled_a, pooled_b = self.pool_a.query(fake_a), self.pool_b.query(fake_b)
         variables = _variables(self.d_a, self.d_b)
         with tf.GradientTape() as tape:
             d_a = losses.cyclegan_discriminator_loss(
-                self.d_a(self._augment(real_a), training=True), self.d_a(self._augment(pooled_a), training=True)
+                self._critic(self.d_a, self._d_input(real_a, label_a)), self._critic(self.d_a, pooled_a)
             )
             d_b = losses.cyclegan_discriminator_loss(
-                self.d_b(self._augment(real_b), training=True), self.d_b(self._augment(pooled_b), training=True)
+                self._critic(self.d_b, self._d_input(real_b, label_b)), self._critic(self.d_b, pooled_b)
             )
             total = d_a + d_b
             scaled = self.d_optimizer.scale_loss(total)

@@ -47,6 +47,15 @@ class TranslationParams:
         pixel units; Bashkirova et al. 2019's defence against the cycle
         loss being met by a hidden, low-amplitude code instead of the
         visible content); 0: off (the paper's CycleGAN).
+      class_conditional: CycleGAN's discriminators judge (image, class)
+        pairs: each real image with its own label, each translation with
+        its source image's label (one one-hot plane per class joins D's
+        input, as in Mirza & Osindero 2014's conditional GAN), so G_ab(a)
+        must look like a B image of a's class. Needs both domains labelled
+        with the same classes (e.g. digits and MNIST). The generators, and
+        so the export, stay label-free. Off: the paper's CycleGAN.
+      num_classes: The classes of a class-conditional run; set from the
+        domains' labels.
       lambda_l1: pix2pix's L1 weight (paper: 100).
       pool_size: Generated images kept per discriminator (Shrivastava et
         al. 2017); D sees a mix of new and older fakes; 0 turns it off.
@@ -79,6 +88,8 @@ class TranslationParams:
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5
     cycle_noise: float = 0.0
+    class_conditional: bool = False
+    num_classes: int | None = None
     lambda_l1: float = 100.0
     pool_size: int = 50
     learning_rate: float = 2e-4
@@ -116,6 +127,10 @@ def problems(p: TranslationParams) -> list[str]:
     for name in ("lambda_cycle", "lambda_identity", "cycle_noise", "lambda_l1", "decay_epochs"):
         if getattr(p, name) < 0:
             errors.append(f"--{name} must be >= 0, got {getattr(p, name)}")
+    if p.class_conditional and p.model != "cyclegan":
+        errors.append("--class_conditional is for --model=cyclegan (paired data has no class labels)")
+    if p.num_classes is not None and p.num_classes < 2:
+        errors.append(f"--num_classes must be >= 2, got {p.num_classes}")
     if p.pool_size < 0:
         errors.append(f"--pool_size must be >= 0 (0: off), got {p.pool_size}")
     if not p.learning_rate > 0:

@@ -30,6 +30,8 @@ SHAPE_FIELDS = (
     "discriminator_layers",
     "upsample",
     "pool_size",
+    "class_conditional",
+    "num_classes",
 )
 
 
@@ -74,6 +76,8 @@ def distributed(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) -> t
     ``fit`` cannot reduce a dict element when it probes the data), sharded by data."""
     if not distribute.is_distributed(strategy):
         return dataset
+    if "label_a" in dataset.element_spec:
+        return distribute.shard_by_data(dataset.map(lambda d: (d["a"], d["b"], d["label_a"], d["label_b"])))
     return distribute.shard_by_data(dataset.map(lambda d: (d["a"], d["b"])))
 
 
@@ -155,7 +159,12 @@ def setup(ctx: SetupContext) -> Trainer:
 
     def dataset(start_step: int) -> tf.data.Dataset:
         ds = domains_lib.make_domain_dataset(
-            domains, run.batch_size, seed=run.seed, start_step=start_step, augment=params.jitter
+            domains,
+            run.batch_size,
+            seed=run.seed,
+            start_step=start_step,
+            augment=params.jitter,
+            labels=params.class_conditional,
         )
         return distributed(ds, strategy)
 
