@@ -216,8 +216,13 @@ def preset_params(name: str) -> tuple[TranslationParams, int]:
     size = params.image_size
     from tfgan.families.translation.params import default_resnet_blocks
 
+    # The paper's label-free step: the keras-io reference has no class labels to compare a class-conditional
+    # D's step with (digits2mnist's labelled D differs only by the label planes of D's first convolution).
     params = dataclasses.replace(
-        params, jitter=False, resnet_blocks=params.resnet_blocks or default_resnet_blocks(size)
+        params,
+        jitter=False,
+        resnet_blocks=params.resnet_blocks or default_resnet_blocks(size),
+        class_conditional=False,
     )
     return params, int(preset["batch_size"])
 

@@ -6,6 +6,7 @@ TINY = (
     "--preset=digits2mnist",
     "--domain_a=digits#class=1",
     "--domain_b=digits#class=7",  # no optional wheel needed
+    "--noclass_conditional",  # one class per domain
     "--image_size=8",
     "--generator_filters=4",
     "--resnet_blocks=1",

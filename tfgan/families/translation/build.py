@@ -85,13 +85,13 @@ def domain_classes(params: TranslationParams, domains: domains_lib.DomainPair) -
             what = "no class labels" if count == 0 else "a single class"
             raise ConfigError(
                 f"--class_conditional needs labelled domains, and {spec} has {what}; use labelled sources "
-                f"(e.g. digits, offline:mnist_5k, tfds:mnist, npz: with labels) without #class=, or drop "
-                f"--class_conditional."
+                f"(e.g. digits, offline:mnist_5k, tfds:mnist, npz: with labels) without #class=, or turn it "
+                f"off with --noclass_conditional."
             )
     if counts[0] != counts[1]:
         raise ConfigError(
             f"--class_conditional needs the same classes in both domains; {domains.names[0]} has {counts[0]}, "
-            f"{domains.names[1]} has {counts[1]}. Drop --class_conditional."
+            f"{domains.names[1]} has {counts[1]}. Turn it off with --noclass_conditional."
         )
     return counts[0]
 

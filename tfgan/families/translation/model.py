@@ -153,9 +153,6 @@ class CycleGAN(keras.Model):
     def call(self, a, training=False):
         return self.g_ab(a, training=training)
 
-    def _augment(self, images):
-        return self.augmenter(images) if self.augmenter is not None else images
-
     def _d_input(self, images, labels):
         """What D judges: `images`, and under class conditioning one one-hot plane per class of `labels`."""
         if not self.num_classes:
