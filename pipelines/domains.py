@@ -379,7 +379,8 @@ def make_domain_dataset(
             n = source.info.num_examples
             if n < batch_size:
                 raise PipelineError(f"--batch_size={batch_size} exceeds the {n} images of {name}; lower it.")
-            # The label travels with its image through the shuffle; without labels it is not read.
+            # The label travels with its image through the shuffle (dropped below unless asked for), so the
+            # images come in the same order either way.
             examples = source.examples().map(lambda e: (e["image"], tf.cast(e["label"], tf.int32)))
             examples = _finite_stream(examples, n, h, w, c).shuffle(
                 min(n, 100_000), seed=seed * 2 + i, reshuffle_each_iteration=True
