@@ -85,6 +85,7 @@ class MusicParams:
         so D judges what the threshold will make; gradients pass as
         through the activation (deterministic binary neurons with the
         sigmoid-adjusted straight-through estimator, Dong & Yang 2018).
+        On the chorales it did not raise QN (docs/music.md).
       ema_decay: Keep an exponential moving average of G's weights for
         sampling and export; 0 = off.
       tempo: Tempo of written MIDI, quarter notes per minute.
