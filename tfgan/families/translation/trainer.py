@@ -72,13 +72,13 @@ def networks_of(model) -> list:
 
 
 def distributed(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy) -> tf.data.Dataset:
-    """The stream laid out for `strategy`: under replicas the pair ``(a, b)`` (Keras' multi-worker
-    ``fit`` cannot reduce a dict element when it probes the data), sharded by data."""
+    """The stream laid out for `strategy`: under replicas the tuple ``(a, b[, label_a, label_b])`` (Keras'
+    multi-worker ``fit`` cannot reduce a dict element when it probes the data), sharded by data."""
     if not distribute.is_distributed(strategy):
         return dataset
-    if "label_a" in dataset.element_spec:
-        return distribute.shard_by_data(dataset.map(lambda d: (d["a"], d["b"], d["label_a"], d["label_b"])))
-    return distribute.shard_by_data(dataset.map(lambda d: (d["a"], d["b"])))
+    # (a, b), then (label_a, label_b) when the stream has them: the order `model._pair` / `_labels` read.
+    keys = [k for k in ("a", "b", "label_a", "label_b") if k in dataset.element_spec]
+    return distribute.shard_by_data(dataset.map(lambda d: tuple(d[k] for k in keys)))
 
 
 def translator_of(params: TranslationParams, g_ab, g_ba) -> export.Translator:
