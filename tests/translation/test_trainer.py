@@ -124,3 +124,5 @@ def test_class_conditional_runs_take_the_domains_classes_or_say_why_not(tmp_path
     assert element["label_a"].shape == (4,) and element["label_b"].dtype == tf.int32
     with pytest.raises(ConfigError, match="digits#class=1 has a single class"):
         _setup(tmp_path / "one", class_conditional=True)
+    with pytest.raises(ConfigError, match="--num_classes=3, but the domains have 10 classes"):
+        _setup(tmp_path / "three", class_conditional=True, domain_a="digits", domain_b="digits", num_classes=3)

@@ -93,6 +93,11 @@ def domain_classes(params: TranslationParams, domains: domains_lib.DomainPair) -
             f"--class_conditional needs the same classes in both domains; {domains.names[0]} has {counts[0]}, "
             f"{domains.names[1]} has {counts[1]}. Turn it off with --noclass_conditional."
         )
+    if params.num_classes is not None and params.num_classes != counts[0]:
+        raise ConfigError(
+            f"--num_classes={params.num_classes}, but the domains have {counts[0]} classes; leave --num_classes "
+            f"unset (it is read from the domains)."
+        )
     return counts[0]
 
 
