@@ -85,6 +85,33 @@ def test_binary_neurons_emit_notes_and_pass_the_activations_gradient(activation)
     np.testing.assert_array_equal(np.where(soft(z).numpy() > (low + high) / 2, high, low), out.numpy())
 
 
+def test_the_refiner_starts_as_the_identity_and_learns():
+    p = tiny(refine=True)
+    g = networks.build_generator(p)
+    z = export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))
+    with tf.GradientTape() as tape:
+        out = g(z)
+        loss = tf.reduce_sum(out * tf.random.stateless_uniform(out.shape, (1, 2)))
+    refiners = [bar.refiner for bar in g.bar_generators]
+    grads = tape.gradient(loss, [v for r in refiners for v in r.trainable_variables])
+    assert max(float(tf.reduce_max(tf.abs(grad))) for grad in grads) > 0
+    for bar in g.bar_generators:  # without the refiner: the same bars (its last layer starts at zero)
+        bar.refiner = None
+    np.testing.assert_allclose(g(z).numpy(), out.numpy(), atol=1e-6)
+    for bar, refiner in zip(g.bar_generators, refiners, strict=True):
+        bar.refiner = refiner
+        last = refiner.layers[-1].kernel
+        last.assign(tf.random.stateless_normal(last.shape, (3, 4)))
+    assert np.abs(g(z).numpy() - out.numpy()).max() > 1e-3
+    # Its convolutions span 3 steps and 3 pitches: a change to one logit reaches only the cells 2 away.
+    bar = g.bar_generators[0]
+    logits = tf.zeros([1, *p.shape[1:3], 1])
+    poked = tf.tensor_scatter_nd_update(logits, [[0, 4, 6, 0]], [5.0])
+    reach = np.abs((bar.refiner(poked) - bar.refiner(logits)).numpy()[0, :, :, 0]) > 0
+    assert reach[4, 6] and reach[2, 4] and reach[6, 8]
+    assert not reach[:2].any() and not reach[7:].any() and not reach[:, :4].any() and not reach[:, 9:].any()
+
+
 def test_latent_inputs_follow_the_model():
     assert set(networks.latent_shapes(tiny(model="composer"))) == {"z", "z_temporal"}
     assert networks.latent_shapes(tiny(model="jamming")) == {"z_tracks": (2, 4), "z_tracks_temporal": (2, 4)}

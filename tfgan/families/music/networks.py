@@ -132,7 +132,16 @@ class BarGenerator(keras.layers.Layer):
     """One bar's latent [M, d] -> bars [M, steps, pitches, channels] in the output activation's range."""
 
     def __init__(
-        self, steps, octaves, channels, width=256, activation="sigmoid", upsample="transpose", binary=False, **kwargs
+        self,
+        steps,
+        octaves,
+        channels,
+        width=256,
+        activation="sigmoid",
+        upsample="transpose",
+        binary=False,
+        refine=False,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.binary = binary
@@ -157,6 +166,16 @@ class BarGenerator(keras.layers.Layer):
         self.bn_octaves = layers.BatchNormalization()
         # Pitch stride 12: every octave's 12 semitones come from one kernel (MuseGAN's bar generator).
         self.semitones = layers.Conv2DTranspose(channels, (1, 12), strides=(1, 12))
+        self.refiner = None
+        if refine:
+            # Zero-initialised last layer: the refiner starts as the identity on the logits.
+            self.refiner = keras.Sequential(
+                [
+                    layers.Conv2D(16, (3, 3), padding="same"),
+                    layers.LeakyReLU(0.2),
+                    layers.Conv2D(channels, (3, 3), padding="same", kernel_initializer="zeros"),
+                ]
+            )
         self.activation = activation
 
     def call(self, v, condition=None, training=False):
@@ -169,6 +188,8 @@ class BarGenerator(keras.layers.Layer):
             h = ops.relu(bn(tconv(with_condition(h, int(h.shape[1]))), training=training))
         h = ops.relu(self.bn_octaves(self.octaves(with_condition(h, int(h.shape[1]))), training=training))
         h = self.semitones(with_condition(h, "octaves"))
+        if self.refiner is not None:
+            h = h + self.refiner(h)
         h = ops.cast(h, "float32")  # the output stays float32 under mixed precision
         y = ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
         if not self.binary:
@@ -204,7 +225,13 @@ class Generator(keras.Model):
         if p.temporal and "z_tracks_temporal" in self.shapes:
             for i in range(generated):
                 self.temporal[str(i)] = TemporalGenerator(bars, p.private_temporal_latent, name=f"temporal_{i}")
-        kw = dict(width=p.g_width, activation=p.output_activation, upsample=p.upsample, binary=p.binary_neurons)
+        kw = dict(
+            width=p.g_width,
+            activation=p.output_activation,
+            upsample=p.upsample,
+            binary=p.binary_neurons,
+            refine=p.refine,
+        )
         if p.model == "composer":
             self.bar_generators = [BarGenerator(steps, octaves, generated, name="bar_shared", **kw)]
         else:

@@ -67,6 +67,11 @@ class MusicParams:
         neighbour repeat, then a convolution over 3 steps: a held note is
         a repeated value, so this favours sustained notes over one-step
         ripples).
+      refine: Each bar generator ends in a refiner: two 3x3 convolutions
+        over [steps, pitches] whose output is added to the logits, so a
+        note's cell sees its neighbours in time and pitch (the bar
+        generator's time layers come before its pitch layers and are
+        blind to pitch). Off: MuseGAN's bar generator.
       d_width: Channels of the discriminator's first layers.
       condition_tracks: Track-conditional accompaniment: these tracks are
         given (e.g. soprano) and the others generated; an encoder of the
@@ -115,6 +120,7 @@ class MusicParams:
     private_temporal_latent: int = 32
     g_width: int = 256
     upsample: str = "transpose"
+    refine: bool = False
     d_width: int = 16
     condition_tracks: str | tuple[str, ...] = ()
     d_steps: int = 5
@@ -260,6 +266,7 @@ SHAPE_FIELDS = (
     "private_temporal_latent",
     "g_width",
     "upsample",
+    "refine",
     "d_width",
     "condition_tracks",
 )
