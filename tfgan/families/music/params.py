@@ -71,7 +71,8 @@ class MusicParams:
         over [steps, pitches] whose output is added to the logits, so a
         note's cell sees its neighbours in time and pitch (the bar
         generator's time layers come before its pitch layers and are
-        blind to pitch). Off: MuseGAN's bar generator.
+        blind to pitch). Off: MuseGAN's bar generator. On the chorales it
+        raised QN and moved TD away from Bach's (docs/music.md).
       d_width: Channels of the discriminator's first layers.
       condition_tracks: Track-conditional accompaniment: these tracks are
         given (e.g. soprano) and the others generated; an encoder of the
