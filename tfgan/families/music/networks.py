@@ -20,7 +20,9 @@ shared noise and one bar generator making all tracks; *jamming* has the
 private noise and a bar generator per track; *hybrid* has both. A bar
 generator maps a bar's latent vector to a bar: a dense layer, transposed
 convolutions doubling time up to ``steps``, one over pitch making the
-octaves, and one with pitch stride 12 making the semitones of each octave.
+octaves, and one with pitch stride 12 making the semitones of each octave
+(``refine``: then two 3x3 convolutions over steps and pitches, added to the
+logits).
 
 Track-conditional accompaniment (MuseGAN v1's conditional models): an
 encoder of the given tracks' bars mirrors the bar generator, and its
