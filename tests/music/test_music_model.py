@@ -86,8 +86,9 @@ def test_binary_neurons_emit_notes_and_pass_the_activations_gradient(activation)
 
 
 def test_the_refiner_starts_as_the_identity_and_learns():
-    p = tiny(refine=True)
+    p = tiny(refine=True, refine_width=4)
     g = networks.build_generator(p)
+    assert all(bar.refiner.layers[0].filters == 4 for bar in g.bar_generators)
     z = export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p))
     with tf.GradientTape() as tape:
         out = g(z)
@@ -179,6 +180,7 @@ def test_the_accompaniment_model_keeps_the_given_tracks():
         ({"programs": (0,)}, "one program per track"),
         ({"binarize": "round"}, "threshold or bernoulli"),
         ({"upsample": "bilinear"}, "choose transpose or resize"),
+        ({"refine": True, "refine_width": 0}, "--refine_width must be a positive integer"),
     ],
 )
 def test_bad_parameters_are_one_clear_error(fields, message):

@@ -143,6 +143,7 @@ class BarGenerator(keras.layers.Layer):
         upsample="transpose",
         binary=False,
         refine=False,
+        refine_width=16,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -173,7 +174,7 @@ class BarGenerator(keras.layers.Layer):
             # Zero-initialised last layer: the refiner starts as the identity on the logits.
             self.refiner = keras.Sequential(
                 [
-                    layers.Conv2D(16, (3, 3), padding="same"),
+                    layers.Conv2D(refine_width, (3, 3), padding="same"),
                     layers.LeakyReLU(0.2),
                     layers.Conv2D(channels, (3, 3), padding="same", kernel_initializer="zeros"),
                 ]
@@ -233,6 +234,7 @@ class Generator(keras.Model):
             upsample=p.upsample,
             binary=p.binary_neurons,
             refine=p.refine,
+            refine_width=p.refine_width,
         )
         if p.model == "composer":
             self.bar_generators = [BarGenerator(steps, octaves, generated, name="bar_shared", **kw)]

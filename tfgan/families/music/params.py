@@ -73,6 +73,7 @@ class MusicParams:
         generator's time layers come before its pitch layers and are
         blind to pitch). Off: MuseGAN's bar generator. On the chorales it
         raised QN and moved TD away from Bach's (docs/music.md).
+      refine_width: Channels of the refiner's hidden layer.
       d_width: Channels of the discriminator's first layers.
       condition_tracks: Track-conditional accompaniment: these tracks are
         given (e.g. soprano) and the others generated; an encoder of the
@@ -122,6 +123,7 @@ class MusicParams:
     g_width: int = 256
     upsample: str = "transpose"
     refine: bool = False
+    refine_width: int = 16
     d_width: int = 16
     condition_tracks: str | tuple[str, ...] = ()
     d_steps: int = 5
@@ -196,7 +198,17 @@ class MusicParams:
 def problems(p: MusicParams) -> list[str]:
     """Everything wrong with `p`, one message per problem."""
     errors = []
-    for name in ("bars", "steps_per_bar", "num_pitches", "d_steps", "g_width", "d_width", "hop_bars", "num_samples"):
+    for name in (
+        "bars",
+        "steps_per_bar",
+        "num_pitches",
+        "d_steps",
+        "g_width",
+        "d_width",
+        "refine_width",
+        "hop_bars",
+        "num_samples",
+    ):
         if getattr(p, name) < 1:
             errors.append(f"--{name} must be a positive integer, got {getattr(p, name)}")
     if p.steps_per_bar % 4:
@@ -268,6 +280,7 @@ SHAPE_FIELDS = (
     "g_width",
     "upsample",
     "refine",
+    "refine_width",
     "d_width",
     "condition_tracks",
 )
