@@ -113,6 +113,51 @@ def test_the_refiner_starts_as_the_identity_and_learns():
     assert not reach[:2].any() and not reach[7:].any() and not reach[:, :4].any() and not reach[:, 9:].any()
 
 
+@pytest.mark.parametrize("fields", [{}, {"model": "composer"}, {"condition_tracks": ("a",)}])
+def test_the_harmony_layer_starts_as_the_identity_and_learns(fields):
+    p = tiny(harmony_width=4, **fields)
+    g = networks.build_generator(p)
+    z = networks.dummy_inputs(p, 3)
+    z.update(export.stateless_latents(tf.range(3, dtype=tf.int64), networks.latent_shapes(p)))
+    if p.condition_tracks:
+        z["condition"] = real_batch(p, n=3)[..., :1]
+    with tf.GradientTape() as tape:
+        out = g(z)
+        loss = tf.reduce_sum(out * tf.random.stateless_uniform(out.shape, (1, 2)))
+    harmony = g.harmony
+    grads = tape.gradient(loss, harmony.trainable_variables)
+    assert max(float(tf.reduce_max(tf.abs(grad))) for grad in grads) > 0
+    g.harmony = None  # its last layer starts at zero: the same rolls without it
+    np.testing.assert_allclose(g(z).numpy(), out.numpy(), atol=1e-6)
+    g.harmony = harmony
+    harmony.bias.kernel.assign(tf.random.stateless_normal(harmony.bias.kernel.shape, (3, 4)))
+    changed_out = g(z).numpy()
+    assert np.abs(changed_out - out.numpy()).max() > 1e-3
+    for i in p.condition_indices:  # a given track stays as given
+        np.testing.assert_array_equal(changed_out[..., i], z["condition"].numpy()[..., 0])
+
+
+def test_the_harmony_bias_hears_pitch_classes_of_neighbouring_steps_across_bar_lines():
+    harmony = networks.Harmony(octaves=2, generated=1, width=4)
+    silence = tf.zeros([1, 2, 8, 24, 2])  # 2 bars of 8 steps, 2 octaves, 2 tracks
+    harmony(silence)
+    for w in harmony.trainable_weights:
+        w.assign(tf.random.stateless_normal(w.shape, (5, 6)))
+
+    def poke(pitch):  # track 0 sounds `pitch` at the last step of bar 0
+        return tf.tensor_scatter_nd_update(silence, [[0, 0, 7, pitch, 0]], [1.0])
+
+    base = harmony(silence).numpy()
+    heard = harmony(poke(3)).numpy() - base  # [1, bars, steps, pitches, 1]
+    # Pitch classes, not pitches: the same note an octave up gives the same bias ...
+    np.testing.assert_allclose(harmony(poke(15)).numpy() - base, heard, atol=1e-6)
+    # ... and the bias is the same in every octave.
+    np.testing.assert_allclose(heard[..., :12, :], heard[..., 12:, :], atol=1e-6)
+    # Two convolutions over 3 steps: the note reaches 2 steps either way, into the next bar.
+    reach = np.abs(heard[0, :, :, :, 0]).max(axis=-1).reshape(-1) > 0  # over the 16 steps of both bars
+    assert reach[5:10].all() and not reach[:5].any() and not reach[10:].any()
+
+
 def test_latent_inputs_follow_the_model():
     assert set(networks.latent_shapes(tiny(model="composer"))) == {"z", "z_temporal"}
     assert networks.latent_shapes(tiny(model="jamming")) == {"z_tracks": (2, 4), "z_tracks_temporal": (2, 4)}
@@ -181,6 +226,7 @@ def test_the_accompaniment_model_keeps_the_given_tracks():
         ({"binarize": "round"}, "threshold or bernoulli"),
         ({"upsample": "bilinear"}, "choose transpose or resize"),
         ({"refine": True, "refine_width": 0}, "--refine_width must be a positive integer"),
+        ({"harmony_width": -1}, "--harmony_width must be >= 0"),
     ],
 )
 def test_bad_parameters_are_one_clear_error(fields, message):

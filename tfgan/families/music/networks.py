@@ -22,7 +22,10 @@ generator maps a bar's latent vector to a bar: a dense layer, transposed
 convolutions doubling time up to ``steps``, one over pitch making the
 octaves, and one with pitch stride 12 making the semitones of each octave
 (``refine``: then two 3x3 convolutions over steps and pitches, added to the
-logits).
+logits). ``harmony_width``: a `Harmony` layer adds to every generated
+track's logits a pitch-class bias computed from all tracks' pitch classes
+around each step, so separately generated tracks can agree on harmony
+between bar latents.
 
 Track-conditional accompaniment (MuseGAN v1's conditional models): an
 encoder of the given tracks' bars mirrors the bar generator, and its
@@ -181,7 +184,9 @@ class BarGenerator(keras.layers.Layer):
             )
         self.activation = activation
 
-    def call(self, v, condition=None, training=False):
+    def logits(self, v, condition=None, training=False):
+        """Bars' pre-activation logits, float32 [M, steps, pitches, channels]."""
+
         def with_condition(h, key):
             return h if condition is None else ops.concatenate([h, ops.cast(condition[key], h.dtype)], axis=-1)
 
@@ -193,7 +198,10 @@ class BarGenerator(keras.layers.Layer):
         h = self.semitones(with_condition(h, "octaves"))
         if self.refiner is not None:
             h = h + self.refiner(h)
-        h = ops.cast(h, "float32")  # the output stays float32 under mixed precision
+        return ops.cast(h, "float32")  # the output stays float32 under mixed precision
+
+    def activate(self, h):
+        """Logits -> the output range (notes with binary neurons)."""
         y = ops.sigmoid(h) if self.activation == "sigmoid" else ops.tanh(h)
         if not self.binary:
             return y
@@ -204,6 +212,38 @@ class BarGenerator(keras.layers.Layer):
         lo, hi = (0.0, 1.0) if self.activation == "sigmoid" else (-1.0, 1.0)
         notes = ops.where(y > (lo + hi) / 2, hi, lo)
         return y + ops.stop_gradient(notes - y)
+
+    def call(self, v, condition=None, training=False):
+        return self.activate(self.logits(v, condition, training=training))
+
+
+class Harmony(keras.layers.Layer):
+    """All tracks' notes [N, bars, steps, pitches, tracks] in [0, 1] -> a bias of the generated tracks' logits [N, bars, steps, pitches, generated].
+
+    The bar generators of the jamming and hybrid models make each track on
+    its own; the tracks agree only through the shared noise, one latent per
+    bar. Here each generated track's logits at a step get a bias per pitch
+    class (the same in every octave) computed from the pitch classes every
+    track sounds at that step and its neighbours: each track's chroma (the
+    sum over octaves of a pitch class's values) over ``bars * steps``, two
+    convolutions over 3 steps. The last one starts at zero, so the layer
+    starts as the identity on the logits.
+    """
+
+    def __init__(self, octaves, generated, width, **kwargs):
+        super().__init__(**kwargs)
+        self.octaves = octaves
+        self.generated = generated
+        self.hidden = layers.Conv1D(width, 3, padding="same")
+        self.bias = layers.Conv1D(12 * generated, 3, padding="same", kernel_initializer="zeros")
+
+    def call(self, notes):
+        _, bars, steps, pitches, tracks = notes.shape
+        chroma = ops.sum(ops.reshape(notes, (-1, bars * steps, self.octaves, 12, tracks)), axis=2)
+        h = ops.leaky_relu(self.hidden(ops.reshape(chroma, (-1, bars * steps, 12 * tracks))), 0.2)
+        bias = ops.reshape(ops.cast(self.bias(h), "float32"), (-1, bars, steps, 1, 12, self.generated))
+        bias = ops.tile(bias, (1, 1, 1, self.octaves, 1, 1))
+        return ops.reshape(bias, (-1, bars, steps, pitches, self.generated))
 
 
 class Generator(keras.Model):
@@ -241,6 +281,7 @@ class Generator(keras.Model):
         else:
             self.bar_generators = [BarGenerator(steps, octaves, 1, name=f"bar_{i}", **kw) for i in range(generated)]
         self.encoder = ConditionEncoder(steps, octaves, name="condition_encoder") if p.condition_tracks else None
+        self.harmony = Harmony(octaves, generated, p.harmony_width, name="harmony") if p.harmony_width else None
         _expose(self, "temporal", self.temporal)
         _expose(self, "bar", self.bar_generators)
 
@@ -286,20 +327,27 @@ class Generator(keras.Model):
             return ops.reshape(v, (-1, int(v.shape[-1])))
 
         if self.p.model == "composer":
-            out = self.bar_generators[0](fold(shared), condition, training=training)
+            out = self.bar_generators[0].logits(fold(shared), condition, training=training)
             made = ops.reshape(out, (-1, bars, steps, pitches, len(self.p.generated_indices)))
             made = [made[..., i : i + 1] for i in range(len(self.p.generated_indices))]
         else:
             made = []
             for i, bar_generator in enumerate(self.bar_generators):
                 v = private[i] if shared is None else ops.concatenate([shared, private[i]], axis=-1)
-                out = bar_generator(fold(v), condition, training=training)
+                out = bar_generator.logits(fold(v), condition, training=training)
                 made.append(ops.reshape(out, (-1, bars, steps, pitches, 1)))
-        if self.encoder is None:
-            return ops.concatenate(made, axis=-1)
+        activate = self.bar_generators[0].activate
         by_index = dict(zip(self.p.generated_indices, made, strict=True))
+        if self.harmony is not None:
+            low, high = self.p.value_range
+            notes = {i: (activate(h) - low) / (high - low) for i, h in by_index.items()}
+            for j, i in enumerate(self.p.condition_indices):
+                notes[i] = (ops.cast(given[..., j : j + 1], "float32") - low) / (high - low)
+            bias = self.harmony(ops.concatenate([notes[i] for i in range(tracks)], axis=-1))
+            by_index = {i: h + bias[..., j : j + 1] for j, (i, h) in enumerate(by_index.items())}
+        by_index = {i: activate(h) for i, h in by_index.items()}
         for j, i in enumerate(self.p.condition_indices):
-            by_index[i] = ops.cast(given[..., j : j + 1], made[0].dtype)
+            by_index[i] = ops.cast(given[..., j : j + 1], "float32")
         return ops.concatenate([by_index[i] for i in range(tracks)], axis=-1)
 
 
@@ -378,7 +426,9 @@ def use_mixed_precision(model: keras.Model) -> keras.Model:
     if isinstance(model, Discriminator):
         ends.add(id(model.score))
     for layer in model._flatten_layers(include_self=False):
-        if id(layer) not in ends and not isinstance(layer, BarGenerator | TemporalGenerator | ConditionEncoder):
+        if id(layer) not in ends and not isinstance(
+            layer, BarGenerator | TemporalGenerator | ConditionEncoder | Harmony
+        ):
             layer.dtype_policy = precision.policy()
     return model
 

@@ -74,6 +74,12 @@ class MusicParams:
         blind to pitch). Off: MuseGAN's bar generator. On the chorales it
         raised QN and moved TD away from Bach's (docs/music.md).
       refine_width: Channels of the refiner's hidden layer.
+      harmony_width: Channels of a layer that adds to each generated
+        track's logits a pitch-class bias (the same in every octave) from
+        the pitch classes all tracks sound around each step (two
+        convolutions over 3 steps of every track's chroma), so tracks made
+        by separate bar generators can agree on harmony step by step;
+        0 = off (MuseGAN's generator).
       d_width: Channels of the discriminator's first layers.
       condition_tracks: Track-conditional accompaniment: these tracks are
         given (e.g. soprano) and the others generated; an encoder of the
@@ -124,6 +130,7 @@ class MusicParams:
     upsample: str = "transpose"
     refine: bool = False
     refine_width: int = 16
+    harmony_width: int = 0
     d_width: int = 16
     condition_tracks: str | tuple[str, ...] = ()
     d_steps: int = 5
@@ -239,7 +246,14 @@ def problems(p: MusicParams) -> list[str]:
         errors.append(f"--upsample={p.upsample!r} is unknown; choose transpose or resize")
     if p.out_of_range not in ("drop", "error"):
         errors.append(f"--out_of_range={p.out_of_range!r} is unknown; choose drop or error")
-    for name in ("shared_latent", "shared_temporal_latent", "private_latent", "private_temporal_latent", "transpose"):
+    for name in (
+        "shared_latent",
+        "shared_temporal_latent",
+        "private_latent",
+        "private_temporal_latent",
+        "transpose",
+        "harmony_width",
+    ):
         if getattr(p, name) < 0:
             errors.append(f"--{name} must be >= 0, got {getattr(p, name)}")
     shared = p.shared_latent + p.shared_temporal_latent
@@ -281,6 +295,7 @@ SHAPE_FIELDS = (
     "upsample",
     "refine",
     "refine_width",
+    "harmony_width",
     "d_width",
     "condition_tracks",
 )
