@@ -339,15 +339,16 @@ class Generator(keras.Model):
         activate = self.bar_generators[0].activate
         by_index = dict(zip(self.p.generated_indices, made, strict=True))
         if self.harmony is not None:
-            low, high = self.p.value_range
-            notes = {i: (activate(h) - low) / (high - low) for i, h in by_index.items()}
+            notes = {i: activate(h) for i, h in by_index.items()}
             for j, i in enumerate(self.p.condition_indices):
-                notes[i] = (ops.cast(given[..., j : j + 1], "float32") - low) / (high - low)
-            bias = self.harmony(ops.concatenate([notes[i] for i in range(tracks)], axis=-1))
+                notes[i] = given[..., j : j + 1]
+            low, high = self.p.value_range
+            heard = (ops.concatenate([notes[i] for i in range(tracks)], axis=-1) - low) / (high - low)  # in [0, 1]
+            bias = self.harmony(heard)
             by_index = {i: h + bias[..., j : j + 1] for j, (i, h) in enumerate(by_index.items())}
         by_index = {i: activate(h) for i, h in by_index.items()}
         for j, i in enumerate(self.p.condition_indices):
-            by_index[i] = ops.cast(given[..., j : j + 1], "float32")
+            by_index[i] = given[..., j : j + 1]  # float32, as the generated tracks
         return ops.concatenate([by_index[i] for i in range(tracks)], axis=-1)
 
 
